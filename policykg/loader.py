@@ -1,0 +1,760 @@
+"""Read plan, authority and sector YAML into the validated model.
+
+Only the YAML safe subset is read (libyaml's CSafeLoader when present), with no
+tags, aliases or anchors, and within documented size and depth limits, so a
+hand-edited or hostile file cannot run code or exhaust memory.  Every problem
+names file, line and field; all problems of a load are reported together in one
+:class:`~policykg.errors.DataError`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from . import model as m
+from .errors import DataError, Problem
+from .roles import normalise_role
+
+#: Largest YAML file the loader reads (bytes); larger files are refused, not parsed.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+#: Deepest nesting of mappings and lists the loader accepts.
+MAX_DEPTH = 64
+
+AUTHORITY_FILE = "agencies.yaml"
+SECTORS_FILE = "sectors.yaml"
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def default_data_dir() -> Path:
+    """The embedded plan: ``policykg/data`` when installed, the repository's data/ otherwise."""
+    here = Path(__file__).resolve().parent
+    installed = here / "data"
+    return installed if (installed / AUTHORITY_FILE).is_file() else here.parent / "data"
+
+
+# --------------------------------------------------------------------------- YAML
+
+
+class LineDict(dict):
+    """A mapping that remembers the line of itself and of each key's value."""
+
+    line: int | None = None
+    lines: dict
+
+
+class LineList(list):
+    """A list that remembers the line of itself and of each item."""
+
+    line: int | None = None
+    lines: list
+
+
+class _AliasFound(Exception):
+    pass
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader that records line numbers and refuses aliases and deep nesting."""
+
+    _depth = 0
+
+    def construct_object(self, node, deep=False):
+        if node in self.constructed_objects or node in self.recursive_objects:
+            # The same node reached twice is an alias: refusing it defeats
+            # "billion laughs" expansion and keeps data free of shared objects.
+            raise _AliasFound(node.start_mark.line + 1)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep(node.start_mark.line + 1)
+            return super().construct_object(node, deep=True)
+        finally:
+            self._depth -= 1
+
+    def construct_yaml_map(self, node):
+        data = LineDict()
+        data.line = node.start_mark.line + 1
+        data.lines = {}
+        yield data
+        self.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int)):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "mapping keys must be plain text", key_node.start_mark)
+            if key in data:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+            data[key] = self.construct_object(value_node, deep=True)
+            data.lines[key] = value_node.start_mark.line + 1
+
+    def construct_yaml_seq(self, node):
+        data = LineList()
+        data.line = node.start_mark.line + 1
+        yield data
+        data.extend(self.construct_object(child, deep=True) for child in node.value)
+        data.lines = [child.start_mark.line + 1 for child in node.value]
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_yaml_map)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_yaml_seq)
+
+
+def read_yaml(path: str | os.PathLike, display: str | None = None) -> Any:
+    """Parse one YAML file safely; raise DataError naming file and line on any problem."""
+    name = display or str(path)
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            raise DataError.single(name, None, None,
+                                   f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit")
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise DataError.single(name, None, None, f"cannot read file: {exc.strerror or exc}") from None
+    return parse_yaml(raw, name)
+
+
+def parse_yaml(raw: bytes, name: str) -> Any:
+    """Parse YAML bytes (UTF-8, BOM accepted) with the loader's limits."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError.single(name, None, None,
+                               f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
+    if "\x00" in text:
+        raise DataError.single(name, None, None, "file contains NUL bytes: not a text file")
+    loader = _LineLoader(text)
+    try:
+        return loader.get_single_data()
+    except _AliasFound as exc:
+        raise DataError.single(name, exc.args[0], None,
+                               "YAML anchors and aliases (&, *) are not accepted") from None
+    except _TooDeep as exc:
+        raise DataError.single(name, exc.args[0], None,
+                               f"nesting deeper than {MAX_DEPTH} levels") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = exc.problem or exc.context or "invalid YAML"
+        if "could not determine a constructor" in str(what):
+            what = "YAML tags such as !!python/object are not accepted"
+        raise DataError.single(name, line, None, f"YAML syntax error: {what}") from None
+    except yaml.YAMLError as exc:
+        raise DataError.single(name, None, None, f"YAML error: {exc}") from None
+    except RecursionError:
+        raise DataError.single(name, None, None, f"nesting deeper than {MAX_DEPTH} levels") from None
+    finally:
+        loader.dispose()
+
+
+# --------------------------------------------------------------------------- fields
+
+
+class _Fields:
+    """Typed access to one YAML file's values that records problems instead of raising."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def problem(self, line: int | None, field: str | None, message: str) -> None:
+        self.problems.append(Problem(self.file, line, field, message))
+
+    @staticmethod
+    def line_of(container: Any, key: Any = None) -> int | None:
+        if key is not None:
+            lines = getattr(container, "lines", None)
+            if isinstance(lines, dict):
+                return lines.get(key, getattr(container, "line", None))
+            if isinstance(lines, list) and isinstance(key, int) and key < len(lines):
+                return lines[key]
+        return getattr(container, "line", None)
+
+    def mapping(self, value: Any, line: int | None, field: str) -> dict | None:
+        if isinstance(value, dict):
+            return value
+        self.problem(line, field, f"expected a mapping, found {_kind(value)}")
+        return None
+
+    def items(self, d: dict, key: str, field: str, required: bool = False) -> list[tuple[int, Any, int | None]]:
+        """(index, item, line) for a list field; an absent optional list is empty."""
+        value = d.get(key)
+        if value is None:
+            if required:
+                self.problem(self.line_of(d), field, "required list is missing")
+            return []
+        if not isinstance(value, list):
+            self.problem(self.line_of(d, key), field, f"expected a list, found {_kind(value)}")
+            return []
+        return [(i, item, self.line_of(value, i)) for i, item in enumerate(value)]
+
+    def text(self, d: dict, key: str, field: str, required: bool = True) -> str | None:
+        value = d.get(key)
+        line = self.line_of(d, key)
+        if value is None or value == "":
+            if required:
+                self.problem(line if key in d else self.line_of(d), field,
+                             "required text is empty" if key in d else "required field is missing")
+            return None
+        if not isinstance(value, str):
+            self.problem(line, field, f"expected text, found {_kind(value)}")
+            return None
+        bad = _BAD_CHARS.search(value)
+        if bad:
+            self.problem(line, field, f"contains control or invisible character U+{ord(bad.group()):04X}")
+            return None
+        return value.strip()
+
+    def ident(self, d: dict, key: str, field: str, required: bool = True) -> str | None:
+        value = d.get(key)
+        if value is None and not required:
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not ID_RE.match(value):
+            if value is None:
+                self.problem(self.line_of(d), field, "required id is missing")
+            else:
+                self.problem(self.line_of(d, key), field,
+                             f"{value!r} is not an id (ASCII letters, digits, '.', '_', '-')")
+            return None
+        return value
+
+    def ids(self, d: dict, key: str, field: str) -> list[tuple[str, int | None]]:
+        out = []
+        for i, item, line in self.items(d, key, field):
+            if isinstance(item, str) and ID_RE.match(item):
+                out.append((item, line))
+            else:
+                self.problem(line, f"{field}[{i + 1}]", f"{item!r} is not an id")
+        return out
+
+    def integer(self, d: dict, key: str, field: str) -> int | None:
+        value = d.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(self.line_of(d, key) if key in d else self.line_of(d), field,
+                         "required field is missing" if value is None else f"expected a whole number, found {_kind(value)}")
+            return None
+        if value < 1:
+            self.problem(self.line_of(d, key), field, f"must be 1 or more, found {value}")
+            return None
+        return value
+
+    def decimal(self, d: dict, key: str, field: str) -> Decimal | None:
+        value = d.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            self.problem(self.line_of(d, key), field, f"expected a number, found {_kind(value)}")
+            return None
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            self.problem(self.line_of(d, key), field, f"expected a number, found {value!r}")
+            return None
+        if not number.is_finite():
+            self.problem(self.line_of(d, key), field, f"expected a finite number, found {value!r}")
+            return None
+        return number
+
+    def date(self, d: dict, key: str, field: str, required: bool = True) -> dt.date | None:
+        value = d.get(key)
+        if value is None:
+            if required:
+                self.problem(self.line_of(d), field, "required date is missing")
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.problem(self.line_of(d, key), field, f"expected a date YYYY-MM-DD, found {value!r}")
+        return None
+
+    def choice(self, d: dict, key: str, field: str, allowed: Iterable[str], default: str | None = None) -> str | None:
+        value = d.get(key, default)
+        allowed = tuple(allowed)
+        if value not in allowed:
+            self.problem(self.line_of(d, key) if key in d else self.line_of(d), field,
+                         f"{value!r} is not one of: {', '.join(allowed)}" if value is not None
+                         else f"required field is missing (one of: {', '.join(allowed)})")
+            return None
+        return value
+
+    def unknown_keys(self, d: dict, allowed: Iterable[str], field: str) -> None:
+        allowed = set(allowed)
+        for key in d:
+            if key not in allowed:
+                self.problem(self.line_of(d, key), f"{field}.{key}" if field else str(key),
+                             f"unknown field (expected one of: {', '.join(sorted(allowed))})")
+
+
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"a true/false value ({value})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"text ({value[:30]!r})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dt.date):
+        return f"a date ({value})"
+    return type(value).__name__
+
+
+# --------------------------------------------------------------------------- authority & sectors
+
+_AGENCY_KEYS = ("id", "name", "name_en", "kind", "full_name", "aliases", "members", "note")
+
+
+def parse_agencies(doc: Any, f: _Fields) -> list[tuple[m.Agency, int | None]]:
+    root = f.mapping(doc, None, "agencies") if doc is not None else None
+    if root is None:
+        if doc is None:
+            f.problem(None, None, "file is empty")
+        return []
+    f.unknown_keys(root, ("agencies",), "")
+    out = []
+    for i, item, line in f.items(root, "agencies", "agencies", required=True):
+        where = f"agencies[{i + 1}]"
+        a = f.mapping(item, line, where)
+        if a is None:
+            continue
+        aid = f.ident(a, "id", f"{where}.id")
+        where = f"agency {aid}" if aid else where
+        f.unknown_keys(a, _AGENCY_KEYS, where)
+        name = f.text(a, "name", f"{where}.name")
+        name_en = f.text(a, "name_en", f"{where}.name_en")
+        kind = f.choice(a, "kind", f"{where}.kind", m.AGENCY_KINDS)
+        aliases = []
+        for j, alias, aline in f.items(a, "aliases", f"{where}.aliases"):
+            if isinstance(alias, str) and alias.strip() and not _BAD_CHARS.search(alias):
+                aliases.append(alias.strip())
+            else:
+                f.problem(aline, f"{where}.aliases[{j + 1}]", f"expected a name, found {_kind(alias)}")
+        members = [mid for mid, _ in f.ids(a, "members", f"{where}.members")]
+        if None in (aid, name, name_en, kind):
+            continue
+        out.append((m.Agency(aid, name, name_en, kind, f.text(a, "full_name", f"{where}.full_name", False),
+                             tuple(aliases), tuple(members), f.text(a, "note", f"{where}.note", False)), line))
+    return out
+
+
+def parse_sectors(doc: Any, f: _Fields) -> list[tuple[m.Sector, int | None]]:
+    root = f.mapping(doc, None, "sectors") if doc is not None else None
+    if root is None:
+        if doc is None:
+            f.problem(None, None, "file is empty")
+        return []
+    f.unknown_keys(root, ("sectors", "scheme"), "")
+    out = []
+    for i, item, line in f.items(root, "sectors", "sectors", required=True):
+        where = f"sectors[{i + 1}]"
+        s = f.mapping(item, line, where)
+        if s is None:
+            continue
+        sid = f.ident(s, "id", f"{where}.id")
+        where = f"sector {sid}" if sid else where
+        f.unknown_keys(s, ("id", "name", "name_en", "broader", "gbt4754"), where)
+        name = f.text(s, "name", f"{where}.name")
+        name_en = f.text(s, "name_en", f"{where}.name_en")
+        broader = f.ident(s, "broader", f"{where}.broader", required=False)
+        codes = []
+        for j, code, cline in f.items(s, "gbt4754", f"{where}.gbt4754"):
+            if isinstance(code, (str, int)) and not isinstance(code, bool):
+                codes.append(str(code))
+            else:
+                f.problem(cline, f"{where}.gbt4754[{j + 1}]", f"expected a code, found {_kind(code)}")
+        if None in (sid, name, name_en):
+            continue
+        out.append((m.Sector(sid, name, name_en, broader, tuple(codes)), line))
+    return out
+
+
+# --------------------------------------------------------------------------- plans
+
+_PLAN_KEYS = ("id", "number", "title", "title_en", "notice_title", "issuer", "date", "region",
+              "source_text", "based_on", "repeals", "cites", "targets")
+_MEASURE_KEYS = ("number", "section", "title", "title_en", "body", "bracket", "agencies", "documents",
+                 "targets", "sector", "task_force")
+_TARGET_KEYS = ("indicator", "indicator_en", "comparator", "value", "min", "max", "unit", "deadline", "text")
+
+
+def _targets(container: dict, f: _Fields, where: str) -> list[m.Target]:
+    out = []
+    for i, item, line in f.items(container, "targets", f"{where}.targets"):
+        tw = f"{where}.targets[{i + 1}]"
+        t = f.mapping(item, line, tw)
+        if t is None:
+            continue
+        f.unknown_keys(t, _TARGET_KEYS, tw)
+        indicator = f.text(t, "indicator", f"{tw}.indicator")
+        indicator_en = f.text(t, "indicator_en", f"{tw}.indicator_en")
+        comparator = f.choice(t, "comparator", f"{tw}.comparator", m.COMPARATORS)
+        value, lo, hi = (f.decimal(t, k, f"{tw}.{k}") for k in ("value", "min", "max"))
+        if comparator == "range":
+            if lo is None or hi is None:
+                f.problem(line, tw, "a range target needs both min and max")
+                continue
+            if lo > hi:
+                f.problem(f.line_of(t, "min"), f"{tw}.min", f"min {lo} is greater than max {hi}")
+                continue
+        elif comparator is not None and value is None:
+            f.problem(f.line_of(t, "value") if "value" in t else line, f"{tw}.value", "target has no value")
+            continue
+        unit = t.get("unit")
+        if unit is not None and not isinstance(unit, str):
+            unit = str(unit)
+        deadline = f.date(t, "deadline", f"{tw}.deadline", required=False)
+        if None in (indicator, indicator_en, comparator):
+            continue
+        out.append(m.Target(indicator, indicator_en, comparator, value, lo, hi, unit, deadline,
+                            f.text(t, "text", f"{tw}.text", False)))
+    return out
+
+
+def parse_plan(doc: Any, f: _Fields, source: str) -> tuple[m.Plan | None, dict]:
+    """A plan from one file's YAML, plus the references it makes, for checking against the dataset."""
+    refs: dict[str, list] = {"agencies": [], "sectors": []}
+    root = f.mapping(doc, None, "plan file") if doc is not None else None
+    if root is None:
+        if doc is None:
+            f.problem(None, None, "file is empty")
+        return None, refs
+    f.unknown_keys(root, ("plan", "documents", "sections", "measures"), "")
+    p = f.mapping(root.get("plan"), f.line_of(root, "plan"), "plan") if "plan" in root else None
+    if p is None:
+        if "plan" not in root:
+            f.problem(f.line_of(root), "plan", "required field is missing")
+        return None, refs
+    f.unknown_keys(p, _PLAN_KEYS, "plan")
+    plan_id = f.ident(p, "id", "plan.id")
+    number = f.text(p, "number", "plan.number")
+    title = f.text(p, "title", "plan.title")
+    title_en = f.text(p, "title_en", "plan.title_en")
+    issuer = f.ident(p, "issuer", "plan.issuer")
+    if issuer:
+        refs["agencies"].append((issuer, f.line_of(p, "issuer"), "plan.issuer"))
+    date = f.date(p, "date", "plan.date")
+
+    # referenced documents
+    documents: dict[str, m.Document] = {}
+    for i, item, line in f.items(root, "documents", "documents"):
+        where = f"documents[{i + 1}]"
+        d = f.mapping(item, line, where)
+        if d is None:
+            continue
+        did = f.ident(d, "id", f"{where}.id")
+        where = f"document {did}" if did else where
+        f.unknown_keys(d, ("id", "number", "title", "title_en", "issuer", "level", "year", "note"), where)
+        dnum = f.text(d, "number", f"{where}.number", required=False)
+        dtitle = f.text(d, "title", f"{where}.title", required=False)
+        if dnum is None and dtitle is None and did:
+            f.problem(line, where, "a document needs a number or a title")
+        year = d.get("year")
+        if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+            f.problem(f.line_of(d, "year"), f"{where}.year", f"expected a year, found {_kind(year)}")
+            year = None
+        level = f.choice(d, "level", f"{where}.level", ("national", "provincial", "municipal", "county"),
+                         default="municipal") if "level" in d else None
+        if did is None:
+            continue
+        if did in documents:
+            f.problem(f.line_of(d, "id"), f"{where}.id", f"duplicate document id {did!r}")
+            continue
+        documents[did] = m.Document(did, dnum, dtitle, f.text(d, "title_en", f"{where}.title_en", False),
+                                    f.text(d, "issuer", f"{where}.issuer", False), level, year,
+                                    f.text(d, "note", f"{where}.note", False))
+
+    def doc_ids(container: dict, key: str, where: str) -> tuple[str, ...]:
+        out = []
+        for did, line in f.ids(container, key, f"{where}.{key}"):
+            if did not in documents:
+                f.problem(line, f"{where}.{key}", f"unknown document id {did!r} (not in this file's documents)")
+            else:
+                out.append(did)
+        return tuple(out)
+
+    # sections
+    sections: dict[str, m.Section] = {}
+    for i, item, line in f.items(root, "sections", "sections"):
+        where = f"sections[{i + 1}]"
+        s = f.mapping(item, line, where)
+        if s is None:
+            continue
+        sid = f.ident(s, "id", f"{where}.id")
+        where = f"section {sid}" if sid else where
+        f.unknown_keys(s, ("id", "number", "title", "title_en", "parent", "sector", "task_force"), where)
+        snum = s.get("number")
+        snum = str(snum) if isinstance(snum, (str, int)) and not isinstance(snum, bool) else None
+        if snum is None:
+            f.problem(f.line_of(s, "number") if "number" in s else line, f"{where}.number", "required number is missing")
+        stitle = f.text(s, "title", f"{where}.title")
+        stitle_en = f.text(s, "title_en", f"{where}.title_en")
+        parent = f.ident(s, "parent", f"{where}.parent", required=False)
+        if parent is not None and parent not in sections:
+            f.problem(f.line_of(s, "parent"), f"{where}.parent", f"unknown section {parent!r} (parents come first)")
+        sector = f.ident(s, "sector", f"{where}.sector", required=False)
+        if sector:
+            refs["sectors"].append((sector, f.line_of(s, "sector"), f"{where}.sector"))
+        task_force = f.ident(s, "task_force", f"{where}.task_force", required=False)
+        if task_force:
+            refs["agencies"].append((task_force, f.line_of(s, "task_force"), f"{where}.task_force"))
+        if None in (sid, snum, stitle, stitle_en):
+            continue
+        if sid in sections:
+            f.problem(f.line_of(s, "id"), f"{where}.id", f"duplicate section id {sid!r}")
+            continue
+        sections[sid] = m.Section(sid, snum, stitle, stitle_en, parent, sector, task_force)
+
+    # measures
+    measures: list[m.Measure] = []
+    seen_numbers: dict[int, int | None] = {}
+    for i, item, line in f.items(root, "measures", "measures", required=True):
+        where = f"measures[{i + 1}]"
+        md = f.mapping(item, line, where)
+        if md is None:
+            continue
+        num = f.integer(md, "number", f"{where}.number")
+        where = f"measure {num}" if num else where
+        f.unknown_keys(md, _MEASURE_KEYS, where)
+        if num is not None:
+            if num in seen_numbers:
+                f.problem(f.line_of(md, "number"), f"{where}.number",
+                          f"duplicate measure number {num} (first at line {seen_numbers[num]})")
+            seen_numbers.setdefault(num, f.line_of(md, "number"))
+        mtitle = f.text(md, "title", f"{where}.title")
+        mtitle_en = f.text(md, "title_en", f"{where}.title_en")
+        body = f.text(md, "body", f"{where}.body", required=False) or ""
+        sec_id = f.ident(md, "section", f"{where}.section")
+        section = subsection = None
+        if sec_id is not None:
+            if sec_id not in sections:
+                f.problem(f.line_of(md, "section"), f"{where}.section", f"unknown section {sec_id!r}")
+            else:
+                inner = sections[sec_id]
+                section, subsection = (inner.parent, inner.id) if inner.parent else (inner.id, None)
+        sector = f.ident(md, "sector", f"{where}.sector", required=False)
+        if sector:
+            refs["sectors"].append((sector, f.line_of(md, "sector"), f"{where}.sector"))
+        task_force = f.ident(md, "task_force", f"{where}.task_force", required=False)
+        if task_force:
+            refs["agencies"].append((task_force, f.line_of(md, "task_force"), f"{where}.task_force"))
+        if sec_id in sections:
+            chain = [sections[sec_id]] + ([sections[sections[sec_id].parent]] if sections[sec_id].parent else [])
+            sector = sector or next((s.sector for s in chain if s.sector), None)
+            task_force = task_force or next((s.task_force for s in chain if s.task_force), None)
+
+        pairs: list[tuple[str, str]] = []
+        seen_agencies: set[str] = set()
+        for j, item2, aline in f.items(md, "agencies", f"{where}.agencies", required=True):
+            aw = f"{where}.agencies[{j + 1}]"
+            ad = f.mapping(item2, aline, aw)
+            if ad is None:
+                continue
+            f.unknown_keys(ad, ("agency", "role"), aw)
+            aid = f.ident(ad, "agency", f"{aw}.agency")
+            role_raw = ad.get("role")
+            role = normalise_role(role_raw) if isinstance(role_raw, str) else None
+            if role is None:
+                f.problem(f.line_of(ad, "role") if "role" in ad else aline, f"{aw}.role",
+                          f"{role_raw!r} is not a role (牵头, 负责 or 配合)" if role_raw is not None
+                          else "required role is missing (牵头, 负责 or 配合)")
+            if aid:
+                refs["agencies"].append((aid, f.line_of(ad, "agency"), f"{aw}.agency"))
+                if aid in seen_agencies:
+                    f.problem(f.line_of(ad, "agency"), f"{aw}.agency", f"agency {aid!r} is listed twice")
+                seen_agencies.add(aid)
+            if aid and role:
+                pairs.append((aid, role))
+        if "agencies" in md and isinstance(md.get("agencies"), list) and not md["agencies"]:
+            f.problem(f.line_of(md, "agencies"), f"{where}.agencies", "a measure needs at least one agency")
+
+        links = []
+        for j, item2, dline in f.items(md, "documents", f"{where}.documents"):
+            dw = f"{where}.documents[{j + 1}]"
+            dd = f.mapping(item2, dline, dw)
+            if dd is None:
+                continue
+            f.unknown_keys(dd, ("document", "relation"), dw)
+            did = f.ident(dd, "document", f"{dw}.document")
+            rel = f.choice(dd, "relation", f"{dw}.relation", m.DOC_RELATIONS, default="cites")
+            if did is not None and did not in documents:
+                f.problem(f.line_of(dd, "document"), f"{dw}.document", f"unknown document id {did!r}")
+                continue
+            if did and rel:
+                links.append(m.DocumentLink(did, rel))
+        targets = _targets(md, f, where)
+        bracket = f.text(md, "bracket", f"{where}.bracket", required=False)
+        if None in (num, mtitle, mtitle_en, section) or plan_id is None:
+            continue
+        measures.append(m.Measure(plan_id, num, mtitle, mtitle_en, body, section, subsection, sector,
+                                  task_force, bracket, m.make_assignments(pairs), tuple(links),
+                                  tuple(targets), line))
+
+    plan_targets = _targets(p, f, "plan")
+    based_on, repeals, cites = (doc_ids(p, k, "plan") for k in ("based_on", "repeals", "cites"))
+    if None in (plan_id, number, title, title_en, issuer, date):
+        return None, refs
+    plan = m.Plan(plan_id, number, title, title_en, issuer, date,
+                  f.text(p, "notice_title", "plan.notice_title", False), f.text(p, "region", "plan.region", False),
+                  based_on, repeals, cites, tuple(plan_targets), tuple(sections.values()),
+                  tuple(sorted(measures, key=lambda x: x.number)), tuple(documents.values()), source,
+                  f.text(p, "source_text", "plan.source_text", False))
+    return plan, refs
+
+
+# --------------------------------------------------------------------------- dataset
+
+
+def discover(path: str | os.PathLike | None = None) -> list[Path]:
+    """The YAML files a load of ``path`` reads, in a stable order."""
+    root = Path(path) if path is not None else default_data_dir()
+    if root.is_dir():
+        files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+                       and not any(part.startswith(".") for part in p.relative_to(root).parts))
+        return files
+    if not root.exists():
+        raise DataError.single(str(root), None, None, "no such file or folder")
+    siblings = [root.parent / AUTHORITY_FILE, root.parent / SECTORS_FILE]
+    return [p for p in siblings if p.is_file() and p.resolve() != root.resolve()] + [root]
+
+
+def classify(doc: Any) -> str | None:
+    """Which kind of file a parsed YAML document is: agencies, sectors or plan."""
+    if isinstance(doc, dict):
+        for key in ("plan", "agencies", "sectors"):
+            if key in doc:
+                return key
+    return None
+
+
+def load(path: str | os.PathLike | None = None) -> m.Dataset:
+    """Load a plan file (with the authority and sector files beside it) or a folder of them.
+
+    ``path`` None loads the embedded Jincheng 2022 plan.  Raises DataError listing
+    every problem found, each with file, line and field.
+    """
+    files = discover(path)
+    return build_dataset([(str(p), read_yaml(p)) for p in files])
+
+
+def build_dataset(docs: list[tuple[str, Any]]) -> m.Dataset:
+    """Validate parsed files together: ids unique, every reference resolved."""
+    problems: list[Problem] = []
+    agencies: dict[str, m.Agency] = {}
+    agency_where: dict[str, tuple[str, int | None]] = {}
+    sectors: dict[str, m.Sector] = {}
+    plans: list[tuple[m.Plan, dict, _Fields]] = []
+    kinds_seen = set()
+    for name, doc in docs:
+        f = _Fields(name)
+        kind = classify(doc)
+        kinds_seen.add(kind)
+        if kind == "agencies":
+            for agency, line in parse_agencies(doc, f):
+                if agency.id in agencies:
+                    first = agency_where[agency.id]
+                    f.problem(line, f"agency {agency.id}.id",
+                              f"duplicate agency id (first in {first[0]}:{first[1]})")
+                    continue
+                agencies[agency.id] = agency
+                agency_where[agency.id] = (name, line)
+        elif kind == "sectors":
+            for sector, line in parse_sectors(doc, f):
+                if sector.id in sectors:
+                    f.problem(line, f"sector {sector.id}.id", "duplicate sector id")
+                    continue
+                sectors[sector.id] = sector
+        elif kind == "plan":
+            plan, refs = parse_plan(doc, f, name)
+            # references are checked only once a plan parsed completely
+            if plan is not None:
+                plans.append((plan, refs, f))
+        elif doc is None:
+            f.problem(None, None, "file is empty")
+        else:
+            f.problem(getattr(doc, "line", None), None,
+                      "not a policykg file: expected a top-level 'plan', 'agencies' or 'sectors' key")
+        problems.extend(f.problems)
+    if "agencies" not in kinds_seen and plans:
+        problems.append(Problem(plans[0][2].file, None, None,
+                                f"no authority file ({AUTHORITY_FILE}) found beside the plan"))
+
+    # cross-file checks
+    for aid, agency in agencies.items():
+        where = agency_where[aid]
+        for member in agency.members:
+            if member not in agencies:
+                problems.append(Problem(where[0], where[1], f"agency {aid}.members", f"unknown agency id {member!r}"))
+        cycle = _membership_cycle(aid, agencies)
+        if cycle:
+            problems.append(Problem(where[0], where[1], f"agency {aid}.members",
+                                    "membership cycle: " + " → ".join(cycle)))
+    for sid, sector in sectors.items():
+        if sector.broader and sector.broader not in sectors:
+            problems.append(Problem(SECTORS_FILE, None, f"sector {sid}.broader", f"unknown sector {sector.broader!r}"))
+    plan_ids: dict[str, str] = {}
+    for plan, refs, f in plans:
+        for aid, line, field in refs["agencies"]:
+            if aid not in agencies:
+                hint = _suggest(aid, agencies)
+                problems.append(Problem(f.file, line, field, f"unknown agency id {aid!r}{hint}"))
+        if sectors or refs["sectors"]:
+            for sid, line, field in refs["sectors"]:
+                if sid not in sectors:
+                    problems.append(Problem(f.file, line, field, f"unknown sector id {sid!r}"))
+        if plan.id in plan_ids:
+            problems.append(Problem(f.file, None, "plan.id", f"duplicate plan id {plan.id!r} (also in {plan_ids[plan.id]})"))
+        plan_ids.setdefault(plan.id, f.file)
+    if problems:
+        order = {name: i for i, (name, _) in enumerate(docs)}
+        problems.sort(key=lambda p: (order.get(p.file, len(order)), p.line or 0))
+        raise DataError(problems)
+    return m.Dataset(tuple(p for p, _, _ in sorted(plans, key=lambda t: (t[0].date, t[0].id))),
+                     agencies, sectors, tuple(name for name, _ in docs))
+
+
+def _membership_cycle(start: str, agencies: dict[str, m.Agency]) -> list[str] | None:
+    """The first membership cycle through ``start``, as a path of ids, or None."""
+    stack = [(start, [start])]
+    while stack:
+        current, path = stack.pop()
+        agency = agencies.get(current)
+        for member in agency.members if agency else ():
+            if member == start:
+                return path + [start]
+            if member not in path and len(path) < len(agencies):
+                stack.append((member, path + [member]))
+    return None
+
+
+def _suggest(aid: str, agencies: dict[str, m.Agency]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(aid, list(agencies), n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(close)}?)" if close else ""

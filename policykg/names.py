@@ -1,0 +1,68 @@
+"""Agency names as people type them: id, name as written, full name, alias or
+English name, matched case- and width-insensitively, with partial names and
+did-you-mean suggestions.  Used by the extractor and every query."""
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from typing import Iterable
+
+from .errors import AmbiguousAgency, UnknownAgency
+
+_SPACE = re.compile(r"[\s\u3000]+")
+
+
+def normalise_name(text: str) -> str:
+    """Fold width (NFKC: （ → (, Ａ → A), case and white space, for comparing names."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text)).casefold()
+
+
+class AgencyResolver:
+    """Resolve what a user typed to one agency id."""
+
+    def __init__(self, entries: Iterable[tuple[str, Iterable[str]]]):
+        """``entries``: (agency id, every name of it) pairs; the id itself is always a name."""
+        self._exact: dict[str, list[str]] = {}
+        self._names: dict[str, list[str]] = {}
+        self._display: dict[str, str] = {}
+        for aid, names in entries:
+            names = [aid, *names]
+            self._names[aid] = [normalise_name(n) for n in names]
+            self._display[aid] = names[1] if len(names) > 1 else aid
+            for n in self._names[aid]:
+                ids = self._exact.setdefault(n, [])
+                if aid not in ids:
+                    ids.append(aid)
+
+    @classmethod
+    def from_agencies(cls, agencies) -> "AgencyResolver":
+        """A resolver over model.Agency objects (a mapping id → Agency, or an iterable)."""
+        values = agencies.values() if hasattr(agencies, "values") else agencies
+        return cls((a.id, a.names) for a in values)
+
+    def exact(self, text: str) -> str | None:
+        """The id whose name is exactly ``text`` (normalised), if exactly one."""
+        ids = self._exact.get(normalise_name(text), [])
+        return ids[0] if len(ids) == 1 else None
+
+    def resolve(self, text: str) -> str:
+        """The one agency id ``text`` names; raise Unknown/AmbiguousAgency otherwise."""
+        key = normalise_name(text)
+        if not key:
+            raise UnknownAgency("agency name is empty")
+        ids = self._exact.get(key, [])
+        if len(ids) == 1:
+            return ids[0]
+        if not ids:
+            ids = [aid for aid, names in self._names.items() if any(key in n for n in names)]
+            if len(ids) == 1:
+                return ids[0]
+        if ids:
+            shown = [f"{self._display[a]} ({a})" for a in ids]
+            raise AmbiguousAgency(f"{text!r} matches {len(ids)} agencies: {'; '.join(shown[:12])}"
+                                  + (" …" if len(shown) > 12 else ""), shown)
+        close = difflib.get_close_matches(key, list(self._exact), n=5, cutoff=0.5)
+        suggestions = list(dict.fromkeys(self._display[self._exact[c][0]] for c in close))[:3]
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        raise UnknownAgency(f"no agency matches {text!r}{hint}", suggestions)
