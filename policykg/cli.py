@@ -1,0 +1,307 @@
+"""The policykg command line: each command reads its options, calls one library
+function and prints.  Errors become one line and a documented exit code in
+exactly one place (``_Group.invoke``).  Heavy modules (rdflib, networkx, pyvis,
+pyshacl) are imported only inside the commands that need them, so questions
+answered from the compiled index start as fast as Python and typer allow.
+"""
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from . import errors
+from .render import render
+
+
+class _Group(TyperGroup):
+    """Turns every PolicyKGError into one line on stderr and its exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except errors.PolicyKGError as exc:
+            for line in exc.lines():
+                typer.echo(f"policykg: {line}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("policykg: interrupted", err=True)
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            raise typer.Exit(0) from None
+
+
+app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True,
+                  pretty_exceptions_enable=False, rich_markup_mode=None,
+                  help="Ask who leads, supports and delivers what in a government action plan.")
+
+
+class Fmt(str, enum.Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Lang(str, enum.Enum):
+    zh = "zh"
+    en = "en"
+
+
+class RoleFilter(str, enum.Enum):
+    lead = "lead"
+    support = "support"
+    any = "any"
+
+
+class State:
+    """Global options, shared by every command through the click context."""
+
+    def __init__(self, data: Optional[Path], lang: Lang, cache_dir: Optional[Path], base_iri: Optional[str]):
+        self.data, self.lang, self.cache_dir, self.base_iri = data, lang.value, cache_dir, base_iri
+        self._index = None
+
+    def index(self):
+        if self._index is None:
+            from .query.index import open_index
+            self._index = open_index(self.data, self.cache_dir)
+        return self._index
+
+    def dataset(self):
+        from .loader import load
+        return load(self.data)
+
+    def label(self, zh: str | None, en: str | None) -> str | None:
+        return (en or zh) if self.lang == "en" else (zh or en)
+
+
+FormatOpt = typer.Option(Fmt.table, "--format", "-f", help="Output: table, json or csv.")
+PlanOpt = typer.Option(None, "--plan", help="Only this plan (id or document number).")
+IssuerOpt = typer.Option(None, "--issuer", help="Only plans issued by this agency.")
+YearOpt = typer.Option(None, "--year", help="Only plans dated in this year.")
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    data: Optional[Path] = typer.Option(None, "--data", "-d", envvar="POLICYKG_DATA",
+                                        help="A plan YAML file or a folder of them (default: the embedded 2022 Jincheng plan)."),
+    lang: Lang = typer.Option(Lang.zh, "--lang", help="Language of labels in tables: zh or en."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", envvar="POLICYKG_CACHE_DIR",
+                                             help="Where compiled indexes are kept (default: ~/.cache/policykg)."),
+    base_iri: Optional[str] = typer.Option(None, "--base-iri", envvar="POLICYKG_BASE_IRI",
+                                           help="Base IRI of the graph's resources (default: https://w3id.org/policykg/id/)."),
+) -> None:
+    ctx.obj = State(data, lang, cache_dir, base_iri)
+
+
+def _state(ctx: typer.Context) -> State:
+    return ctx.obj
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+
+
+def _plans(st: State, plan: str | None, issuer: str | None = None, year: int | None = None) -> list[str] | None:
+    if not (plan or issuer or year):
+        return None
+    return st.index().plan_ids(plan, issuer, year)
+
+
+# --------------------------------------------------------------------------- questions
+
+
+@app.command()
+def leads(ctx: typer.Context,
+          agency: str = typer.Argument(..., help="Agency: id, name, alias or English name (商务局, 发改委, jc-commerce)."),
+          role: RoleFilter = typer.Option(RoleFilter.lead, "--role", help="lead, support or any."),
+          direct: bool = typer.Option(False, "--direct", help="Leave out duties that fall to the agency as a member of a collective."),
+          plan: Optional[str] = PlanOpt, issuer: Optional[str] = IssuerOpt, year: Optional[int] = YearOpt,
+          fmt: Fmt = FormatOpt) -> None:
+    """The measures AGENCY leads (牵头, or 负责 where no agency is 牵头), in measure order."""
+    st = _state(ctx)
+    idx = st.index()
+    rows = idx.measures_by_agency(idx.resolve_agency(agency), role.value, direct, _plans(st, plan, issuer, year))
+    table_rows = [{**r, "label": st.label(r["title"], r["title_en"]),
+                   "via_name": st.label(idx.agencies_by_id[r["via"]]["name"], idx.agencies_by_id[r["via"]]["name_en"])
+                   if r["via"] else ""} for r in rows]
+    cols = [("number", "#"), ("label", "measure"), ("role_zh" if st.lang == "zh" else "role", "role"),
+            ("effective", "effective"), ("via_name", "via")]
+    if fmt is Fmt.csv:
+        cols = [("plan", ""), ("number", ""), ("title", ""), ("title_en", ""), ("role", ""), ("role_zh", ""),
+                ("effective", ""), ("position", ""), ("via", "")]
+    if len({r["plan"] for r in rows}) > 1 and fmt is Fmt.table:
+        cols.insert(0, ("plan", "plan"))
+    _out(render(rows, table_rows, cols, fmt.value))
+
+
+@app.command()
+def agency(ctx: typer.Context, name: str = typer.Argument(..., help="Agency: id, name, alias or English name."),
+           plan: Optional[str] = PlanOpt, fmt: Fmt = FormatOpt) -> None:
+    """One agency's profile: names, kind, memberships, measures by role, closest partners."""
+    st = _state(ctx)
+    idx = st.index()
+    p = idx.agency_profile(idx.resolve_agency(name), _plans(st, plan))
+    rows = [{"effective": r["effective"], "number": r["number"], "label": st.label(r["title"], r["title_en"]),
+             "role": r["role_zh"] if st.lang == "zh" else r["role"], "via": r["via"] or "", **{"plan": r["plan"]}}
+            for r in p["lead"] + p["support"]]
+    if fmt is not Fmt.table:
+        _out(render(p, rows, [("plan", ""), ("number", ""), ("effective", ""), ("role", ""), ("via", ""),
+                              ("label", "title")], fmt.value))
+        return
+    head = [f"{p['name']}  ({p['id']})", f"  English:  {p['name_en']}"]
+    if p["full_name"]:
+        head.append(f"  全称:     {p['full_name']}")
+    if p["aliases"]:
+        head.append(f"  aliases:  {'、'.join(p['aliases'])}")
+    head.append(f"  kind:     {p['kind']}")
+    if p["member_of"]:
+        head.append("  member of: " + "、".join(st.label(c["name"], c["name_en"]) for c in p["member_of"]))
+    if p["members"]:
+        head.append("  members:  " + "、".join(st.label(c["name"], c["name_en"]) for c in p["members"]))
+    c = p["counts"]
+    head.append(f"  measures: {c['total']} ({c['lead']} lead, {c['support']} support)")
+    if p["partners"]:
+        head.append("  shares most measures with: " + "、".join(
+            f"{st.label(x['name'], x['name_en'])} ({x['shared']})" for x in p["partners"][:5]))
+    body = render(p, rows, [("effective", "as"), ("number", "#"), ("label", "measure"), ("role", "role"),
+                            ("via", "via")], "table") if rows else "  (no measures)"
+    _out("\n".join(head) + "\n\n" + body)
+
+
+class AgencySort(str, enum.Enum):
+    total = "total"
+    lead = "lead"
+    support = "support"
+    name = "name"
+    id = "id"
+    kind = "kind"
+
+
+@app.command()
+def agencies(ctx: typer.Context, sort: AgencySort = typer.Option(AgencySort.total, "--sort", help="Order by total, lead, support, name, id or kind."),
+             plan: Optional[str] = PlanOpt, fmt: Fmt = FormatOpt) -> None:
+    """Every agency with its lead / support / total counts."""
+    st = _state(ctx)
+    rows = st.index().agency_summary(_plans(st, plan), sort.value)
+    table_rows = [{**r, "label": st.label(r["name"], r["name_en"])} for r in rows]
+    cols = [("id", "id"), ("label", "agency"), ("kind", "kind"), ("lead", "lead"), ("support", "support"),
+            ("total", "total")]
+    if fmt is Fmt.csv:
+        cols = [("id", ""), ("name", ""), ("name_en", ""), ("kind", ""), ("lead", ""), ("support", ""), ("total", "")]
+    _out(render(rows, table_rows, cols, fmt.value))
+
+
+@app.command()
+def measure(ctx: typer.Context, number: int = typer.Argument(..., help="Measure number."),
+            plan: Optional[str] = PlanOpt, fmt: Fmt = FormatOpt) -> None:
+    """One measure in full: titles, body, section, sector, task force, agencies, documents, targets."""
+    st = _state(ctx)
+    m = st.index().measure(number, plan)
+    rows = [{**a, "label": st.label(a["name"], a["name_en"]), "raw": a["role_zh"] if st.lang == "zh" else a["role"]}
+            for a in m["agencies"]]
+    if fmt is not Fmt.table:
+        _out(render(m, [{**r, "plan": m["plan"], "number": m["number"]} for r in rows],
+                    [("plan", ""), ("number", ""), ("position", ""), ("id", ""), ("name", ""), ("name_en", ""),
+                     ("role", ""), ("role_zh", ""), ("effective", "")], fmt.value))
+        return
+    L = st.label
+    out = [f"{m['number']}. {m['title']}", f"   {m['title_en']}", ""]
+    sec = m["subsection"] or m["section"]
+    out.append(f"section:    {m['section']['number']}、{L(m['section']['title'], m['section']['title_en'])}"
+               + (f" / （{sec['number']}）{L(sec['title'], sec['title_en'])}" if m["subsection"] else ""))
+    if m["sector"]:
+        out.append(f"sector:     {L(m['sector']['name'], m['sector']['name_en'])}")
+    if m["task_force"]:
+        out.append(f"task force: {L(m['task_force']['name'], m['task_force']['name_en'])}")
+    out += ["", m["body"], ""]
+    if m["bracket"]:
+        out.append(f"〔{m['bracket']}〕")
+    out.append(render(m, rows, [("position", "#"), ("label", "agency"), ("raw", "role"), ("effective", "effective")],
+                      "table"))
+    for d in m["documents"]:
+        out.append(f"document ({d['relation']}): {d['number'] or ''} 《{d['title'] or ''}》".replace(" 《》", ""))
+    for t in m["targets"]:
+        out.append(f"target: {_target_text(t, st)}")
+    _out("\n".join(out))
+
+
+_CMP = {"eq": "=", "ge": "≥", "gt": ">", "le": "≤", "lt": "<", "approx": "≈"}
+
+
+def _target_text(t: dict[str, Any], st: State) -> str:
+    amount = f"{t['min']}–{t['max']}" if t["comparator"] == "range" else f"{_CMP[t['comparator']]} {t['value']}"
+    unit = t["unit"] or ""
+    deadline = f" by {t['deadline']}" if t["deadline"] else ""
+    return f"{st.label(t['indicator'], t['indicator_en'])} {amount}{unit}{deadline}"
+
+
+@app.command()
+def search(ctx: typer.Context, text: str = typer.Argument(..., help="Words to find in titles (zh or en) and bodies."),
+           plan: Optional[str] = PlanOpt, fmt: Fmt = FormatOpt) -> None:
+    """Measures whose title or body contains TEXT (Chinese or English, case-insensitive)."""
+    st = _state(ctx)
+    rows = st.index().search(text, _plans(st, plan))
+    table_rows = [{**r, "label": st.label(r["title"], r["title_en"])} for r in rows]
+    cols = [("number", "#"), ("label", "measure"), ("match", "match")]
+    if fmt is Fmt.csv:
+        cols = [("plan", ""), ("number", ""), ("title", ""), ("title_en", ""), ("match", "")]
+    _out(render(rows, table_rows, cols, fmt.value))
+
+
+@app.command()
+def targets(ctx: typer.Context,
+            agency: Optional[str] = typer.Option(None, "--agency", "-a", help="Only targets of measures this agency is in (directly or via a collective)."),
+            plan: Optional[str] = PlanOpt, fmt: Fmt = FormatOpt) -> None:
+    """Every quantitative target with its measure, responsible agencies and deadline."""
+    st = _state(ctx)
+    idx = st.index()
+    rows = idx.targets(idx.resolve_agency(agency) if agency else None, _plans(st, plan))
+    table_rows = [{**r, "target": _target_text(r, st),
+                   "who": [st.label(a["name"], a["name_en"]) for a in r["agencies"] if a["effective"] == "lead"],
+                   "measure": r["number"] if r["number"] is not None else "plan"} for r in rows]
+    cols = [("measure", "#"), ("target", "target"), ("deadline", "deadline"), ("who", "lead")]
+    if fmt is Fmt.csv:
+        table_rows = [{**r, "lead": [a["id"] for a in r["agencies"] if a["effective"] == "lead"],
+                       "support": [a["id"] for a in r["agencies"] if a["effective"] == "support"]} for r in table_rows]
+        cols = [("plan", ""), ("number", ""), ("indicator", ""), ("indicator_en", ""), ("comparator", ""),
+                ("value", ""), ("min", ""), ("max", ""), ("unit", ""), ("deadline", ""), ("lead", ""), ("support", "")]
+    _out(render(rows, table_rows, cols, fmt.value))
+
+
+@app.command()
+def docs(ctx: typer.Context, plan: Optional[str] = PlanOpt, fmt: Fmt = FormatOpt) -> None:
+    """The referenced documents and which measures cite them."""
+    st = _state(ctx)
+    rows = st.index().documents(_plans(st, plan))
+    table_rows = [{**r, "label": st.label(r["title"], r["title_en"]),
+                   "by": ["plan" if c["measure"] is None else str(c["measure"]) for c in r["cited_by"]],
+                   "relation": sorted({c["relation"] for c in r["cited_by"]})} for r in rows]
+    cols = [("number", "number"), ("label", "title"), ("level", "level"), ("relation", "relation"), ("by", "cited by")]
+    if fmt is Fmt.csv:
+        cols = [("id", ""), ("number", ""), ("title", ""), ("title_en", ""), ("level", ""), ("relation", ""),
+                ("by", ""), ("note", "")]
+    _out(render(rows, table_rows, cols, fmt.value))
+
+
+@app.command()
+def plans(ctx: typer.Context, fmt: Fmt = FormatOpt) -> None:
+    """The plans in the data, with their number, issuer, date and measure count."""
+    st = _state(ctx)
+    rows = st.index().plans()
+    table_rows = [{**r, "label": st.label(r["title"], r["title_en"])} for r in rows]
+    _out(render(rows, table_rows, [("id", "id"), ("number", "number"), ("date", "date"), ("measures", "measures"),
+                                   ("label", "title")], fmt.value))
+
+
+def main() -> None:
+    """Console entry point."""
+    app(prog_name="policykg")
+
+
+if __name__ == "__main__":
+    main()

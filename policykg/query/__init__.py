@@ -1,0 +1,1 @@
+"""The query layer: named questions over a compiled index (fast path) or SPARQL."""
