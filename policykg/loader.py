@@ -20,24 +20,16 @@ import yaml
 from . import model as m
 from .errors import DataError, Problem
 from .roles import normalise_role
+from .sources import AUTHORITY_FILE, SECTORS_FILE, default_data_dir, discover  # noqa: F401 (re-exported)
 
 #: Largest YAML file the loader reads (bytes); larger files are refused, not parsed.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 #: Deepest nesting of mappings and lists the loader accepts.
 MAX_DEPTH = 64
 
-AUTHORITY_FILE = "agencies.yaml"
-SECTORS_FILE = "sectors.yaml"
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def default_data_dir() -> Path:
-    """The embedded plan: ``policykg/data`` when installed, the repository's data/ otherwise."""
-    here = Path(__file__).resolve().parent
-    installed = here / "data"
-    return installed if (installed / AUTHORITY_FILE).is_file() else here.parent / "data"
 
 
 # --------------------------------------------------------------------------- YAML
@@ -629,19 +621,6 @@ def parse_plan(doc: Any, f: _Fields, source: str) -> tuple[m.Plan | None, dict]:
 
 
 # --------------------------------------------------------------------------- dataset
-
-
-def discover(path: str | os.PathLike | None = None) -> list[Path]:
-    """The YAML files a load of ``path`` reads, in a stable order."""
-    root = Path(path) if path is not None else default_data_dir()
-    if root.is_dir():
-        files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
-                       and not any(part.startswith(".") for part in p.relative_to(root).parts))
-        return files
-    if not root.exists():
-        raise DataError.single(str(root), None, None, "no such file or folder")
-    siblings = [root.parent / AUTHORITY_FILE, root.parent / SECTORS_FILE]
-    return [p for p in siblings if p.is_file() and p.resolve() != root.resolve()] + [root]
 
 
 def classify(doc: Any) -> str | None:

@@ -3,7 +3,6 @@ English name, matched case- and width-insensitively, with partial names and
 did-you-mean suggestions.  Used by the extractor and every query."""
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from typing import Iterable
@@ -62,6 +61,8 @@ class AgencyResolver:
             shown = [f"{self._display[a]} ({a})" for a in ids]
             raise AmbiguousAgency(f"{text!r} matches {len(ids)} agencies: {'; '.join(shown[:12])}"
                                   + (" …" if len(shown) > 12 else ""), shown)
+        import difflib
+
         close = difflib.get_close_matches(key, list(self._exact), n=5, cutoff=0.5)
         suggestions = list(dict.fromkeys(self._display[self._exact[c][0]] for c in close))[:3]
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""

@@ -177,16 +177,18 @@ def open_index(data: str | os.PathLike | None = None, cache_dir: str | os.PathLi
     Rebuilt from the YAML when missing, stale or damaged.  Raises DataError when
     the data itself is invalid.
     """
-    from .. import loader
+    from ..sources import default_data_dir, discover
     from .store import Index
 
-    source = Path(data) if data is not None else loader.default_data_dir()
-    files = loader.discover(source)
+    source = Path(data) if data is not None else default_data_dir()
+    files = discover(source)
     hashes = file_hashes(files)
     key = _source_key(hashes)
     path = index_path_for(source, Path(cache_dir) if cache_dir else None)
     db = _valid_index(path, key)
     if db is None:
+        from .. import loader
+
         ds = loader.build_dataset([(str(p), loader.read_yaml(p)) for p in files])
         try:
             build_index(ds, path, hashes)

@@ -1,0 +1,38 @@
+"""Where data comes from: the embedded plan, and the files a data path stands for.
+
+Kept free of YAML and the model so the query fast path can find and hash its
+inputs without importing the loader.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import DataError
+
+AUTHORITY_FILE = "agencies.yaml"
+SECTORS_FILE = "sectors.yaml"
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def default_data_dir() -> Path:
+    """The embedded plan: ``policykg/data`` when installed, the repository's data/ otherwise."""
+    here = Path(__file__).resolve().parent
+    installed = here / "data"
+    return installed if (installed / AUTHORITY_FILE).is_file() else here.parent / "data"
+
+
+def discover(path: str | os.PathLike | None = None) -> list[Path]:
+    """The YAML files a load of ``path`` reads, in a stable order.
+
+    A folder stands for every YAML file below it (hidden folders skipped); a plan
+    file for itself plus the authority and sector files beside it.
+    """
+    root = Path(path) if path is not None else default_data_dir()
+    if root.is_dir():
+        return sorted(p for p in root.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file()
+                      and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    if not root.exists():
+        raise DataError.single(str(root), None, None, "no such file or folder")
+    siblings = [root.parent / AUTHORITY_FILE, root.parent / SECTORS_FILE]
+    return [p for p in siblings if p.is_file() and p.resolve() != root.resolve()] + [root]
