@@ -1,0 +1,197 @@
+"""The CLI through typer's runner: every command, format and error path."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from policykg import loader
+from policykg.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+def run(*args: str, ok: bool = True):
+    result = runner.invoke(app, list(args))
+    if ok:
+        assert result.exit_code == 0, (result.output, result.exception)
+    return result
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return loader.load()
+
+
+def leads_model(ds, agency: str, effective: str) -> list[int]:
+    return [m.number for m in ds.plans[0].measures if any(a.agency == agency and a.effective == effective
+                                                          for a in m.assignments)]
+
+
+def test_leads_json_matches_model(ds):
+    rows = json.loads(run("leads", "商务局", "--format", "json", "--direct").stdout)
+    assert [r["number"] for r in rows] == leads_model(ds, "jc-commerce", "lead")
+    assert set(rows[0]) >= {"number", "title", "title_en", "role", "via"}
+    assert {r["role"] for r in rows} <= {"lead", "responsible", "support"}
+    assert all(r["via"] is None for r in rows)
+
+
+def test_leads_includes_collective_duties_unless_direct(ds):
+    rows = json.loads(run("leads", "阳城县人民政府", "-f", "json").stdout)
+    via = {r["number"]: r["via"] for r in rows}
+    assert via[11] is None  # named itself in measure 11
+    expected_via = leads_model(ds, "jc-counties", "lead")
+    assert all(via[n] == "jc-counties" for n in expected_via if n not in (11, 12))
+    direct = json.loads(run("leads", "阳城县人民政府", "-f", "json", "--direct").stdout)
+    assert [r["number"] for r in direct] == leads_model(ds, "jc-yangcheng", "lead")
+
+
+@pytest.mark.parametrize("name", ["jc-commerce", "市商务局", "晋城市商务局", "商务局", "Bureau of Commerce",
+                                  "bureau of commerce", "ＪＣ－ＣＯＭＭＥＲＣＥ"])
+def test_agency_names_as_people_type_them(name):
+    rows = json.loads(run("leads", name, "-f", "json").stdout)
+    assert rows and rows[0]["number"] == 2
+
+
+def test_role_switch(ds):
+    support = json.loads(run("leads", "商务局", "--role", "support", "-f", "json", "--direct").stdout)
+    assert [r["number"] for r in support] == leads_model(ds, "jc-commerce", "support")
+    every = json.loads(run("leads", "商务局", "--role", "any", "-f", "json", "--direct").stdout)
+    assert len(every) == len(support) + len(leads_model(ds, "jc-commerce", "lead"))
+
+
+def test_leads_table_and_csv():
+    table = run("leads", "发改委").stdout
+    assert "全面落实服务业普惠性纾困扶持措施" in table and "负责" in table
+    en = run("--lang", "en", "leads", "发改委").stdout
+    assert "Fully implement" in en
+    rows = list(csv.DictReader(io.StringIO(run("leads", "发改委", "-f", "csv").stdout)))
+    assert rows[0]["number"] == "1" and rows[0]["role"] == "responsible"
+
+
+def test_unknown_and_ambiguous_agency_one_line():
+    r = run("leads", "市商局", ok=False)
+    assert r.exit_code == 2
+    assert r.stderr.strip().count("\n") == 0
+    assert "did you mean 市商务局" in r.stderr
+    r = run("leads", "人民政府", ok=False)
+    assert r.exit_code == 2 and "matches" in r.stderr and "jc-yangcheng" in r.stderr
+
+
+@pytest.mark.parametrize("hostile", ['" } ; DROP', "x') OR 1=1 --", "{{}}\\", "?s ?p ?o", "%", "_"])
+def test_hostile_agency_and_search_text_is_data(ds, hostile):
+    r = run("leads", hostile, ok=False)
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    rows = json.loads(run("search", hostile, "-f", "json").stdout)
+    literal = [m.number for m in ds.plans[0].measures
+               if hostile.lower() in (m.title + m.title_en + m.body).lower()]
+    assert [r["number"] for r in rows] == literal  # wildcards match only themselves
+
+
+def test_agency_profile(ds):
+    p = json.loads(run("agency", "阳城", "-f", "json").stdout)
+    assert p["id"] == "jc-yangcheng" and p["kind"] == "county_government"
+    assert [c["id"] for c in p["member_of"]] == ["jc-counties"]
+    assert p["counts"]["lead"] == len(p["lead"])
+    out = run("agency", "商务局").stdout
+    assert "Jincheng Municipal Bureau of Commerce" in out and "shares most measures with" in out
+
+
+def test_agencies_counts(ds):
+    rows = json.loads(run("agencies", "-f", "json").stdout)
+    assert set(rows[0]) == {"id", "name", "name_en", "kind", "lead", "support", "total"}
+    by_id = {r["id"]: r for r in rows}
+    for aid in ds.agencies:
+        assert by_id[aid]["lead"] == len(leads_model(ds, aid, "lead"))
+        assert by_id[aid]["support"] == len(leads_model(ds, aid, "support"))
+    assert [r["total"] for r in rows] == sorted((r["total"] for r in rows), reverse=True)
+    names = [r["id"] for r in json.loads(run("agencies", "--sort", "id", "-f", "json").stdout)]
+    assert names == sorted(names)
+
+
+def test_measure_json_shape(ds):
+    m = json.loads(run("measure", "13", "-f", "json").stdout)
+    assert {"number", "title", "title_en", "section", "sector", "agencies", "documents", "targets"} <= set(m)
+    assert [(a["id"], a["role"], a["position"], a["effective"]) for a in m["agencies"]] == [
+        (a.agency, a.role_en, a.position, a.effective) for a in ds.plans[0].measure(13).assignments]
+    assert set(m["agencies"][0]) >= {"id", "name", "name_en", "role", "position", "effective"}
+    m1 = json.loads(run("measure", "1", "-f", "json").stdout)
+    assert {d["number"] for d in m1["documents"]} == {"发改财金〔2022〕271号", "晋政办发〔2022〕33号"}
+    text = run("measure", "18").stdout
+    assert "夯实大数据基础能力" in text and "target:" in text
+
+
+def test_bad_measure_number():
+    r = run("measure", "99", ok=False)
+    assert r.exit_code == 2 and "no measure 99" in r.stderr
+    r = run("measure", "abc", ok=False)
+    assert r.exit_code == 2
+
+
+def test_search_chinese_and_english():
+    zh = json.loads(run("search", "5G", "-f", "json").stdout)
+    assert {18, 19} <= {r["number"] for r in zh}
+    en = json.loads(run("search", "ELECTRONIC COMMERCE", "-f", "json").stdout)
+    assert 21 in {r["number"] for r in en} or en == []  # English titles are searched case-insensitively
+    assert json.loads(run("search", "托位", "-f", "json").stdout)[0]["number"] == 49
+
+
+def test_targets_and_filter(ds):
+    rows = json.loads(run("targets", "-f", "json").stdout)
+    total = len(ds.plans[0].targets) + sum(len(m.targets) for m in ds.plans[0].measures)
+    assert len(rows) == total
+    science = json.loads(run("targets", "--agency", "科技局", "-f", "json").stdout)
+    assert science and all(any(a["id"] == "jc-science" for a in r["agencies"]) for r in science)
+    assert "deadline" in run("targets").stdout
+
+
+def test_docs_lists_citing_measures():
+    rows = json.loads(run("docs", "-f", "json").stdout)
+    by_number = {r["number"]: r for r in rows}
+    assert [c["measure"] for c in by_number["发改财金〔2022〕271号"]["cited_by"]] == [1]
+    assert by_number["晋政办发〔2022〕35号"]["cited_by"][0]["relation"] == "based_on"
+    assert by_number["晋市政办发〔2022〕6号"]["note"]
+
+
+def test_broken_data_file_one_line_per_problem(tmp_path):
+    for name in ("agencies.yaml", "sectors.yaml"):
+        shutil.copy(ROOT / "data" / name, tmp_path / name)
+    plan = tmp_path / "measures.yaml"
+    plan.write_text((ROOT / "data" / "measures.yaml").read_text(encoding="utf-8").replace(
+        "{agency: jc-post, role: 牵头}", "{agency: jc-nowhere, role: 牵头}", 1), encoding="utf-8")
+    r = run("--data", str(plan), "leads", "商务局", ok=False)
+    assert r.exit_code == 1
+    assert "Traceback" not in r.output
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unknown agency id 'jc-nowhere'" in lines[0] and str(plan) in lines[0]
+
+
+def test_index_follows_data_changes(tmp_path):
+    for name in ("agencies.yaml", "sectors.yaml", "measures.yaml"):
+        shutil.copy(ROOT / "data" / name, tmp_path / name)
+    plan = tmp_path / "measures.yaml"
+    before = json.loads(run("--data", str(plan), "leads", "邮政管理局", "-f", "json").stdout)
+    assert [r["number"] for r in before] == [11, 13]
+    plan.write_text(plan.read_text(encoding="utf-8").replace(
+        "{agency: jc-post, role: 牵头}", "{agency: jc-post, role: 配合}", 1), encoding="utf-8")
+    after = json.loads(run("--data", str(plan), "leads", "邮政管理局", "-f", "json").stdout)
+    assert [r["number"] for r in after] == [11]
+
+
+def test_every_command_has_help():
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        assert command.help and len(command.help) > 20, name
+        r = run(name, "--help")
+        assert "Usage" in r.stdout
+        for param in command.params:
+            if param.param_type_name == "option" and param.name != "help":
+                assert param.help, f"{name} --{param.name} has no help"
