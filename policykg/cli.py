@@ -298,6 +298,70 @@ def plans(ctx: typer.Context, fmt: Fmt = FormatOpt) -> None:
                                    ("label", "title")], fmt.value))
 
 
+# --------------------------------------------------------------------------- data
+
+
+@app.command()
+def extract(ctx: typer.Context,
+            source: Path = typer.Argument(..., help="A plain-text action plan (UTF-8)."),
+            output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the draft YAML here (default: stdout)."),
+            agencies_file: Optional[Path] = typer.Option(None, "--agencies", help="Authority file to match names against (default: the one of --data, or the embedded one)."),
+            ) -> None:
+    """Read a plain-text plan and write a draft plan YAML for curation.
+
+    Names the authority file does not know are reported on stderr, one line each
+    with the measure number, and kept in the draft; so are measures without a
+    responsibility bracket.
+    """
+    from .atomic import write_text
+    from .extract import dump_yaml, extract_file
+    from .loader import build_dataset, read_yaml
+    from .sources import AUTHORITY_FILE, discover
+
+    st = _state(ctx)
+    if agencies_file is None:
+        agencies_file = next((p for p in discover(st.data) if p.name == AUTHORITY_FILE), None)
+    agencies = build_dataset([(str(agencies_file), read_yaml(agencies_file))]).agencies if agencies_file else None
+    result = extract_file(source, agencies)
+    text = dump_yaml(result.draft)
+    if output is None:
+        _out(text)
+    else:
+        write_text(output, text)
+    for number, name in result.unmatched:
+        typer.echo(f"policykg: {source}: measure {number}: unknown agency {name!r} (kept with agency: null)", err=True)
+    for warning in result.warnings:
+        typer.echo(f"policykg: {source}: {warning}", err=True)
+    n = len(result.draft["measures"])
+    typer.echo(f"policykg: extracted {n} measures"
+               + (f" to {output}" if output else "")
+               + (f"; {len(result.unmatched)} names to curate" if result.unmatched else ""), err=True)
+
+
+@app.command()
+def validate(ctx: typer.Context,
+             shapes: bool = typer.Option(True, "--shapes/--no-shapes", help="Also check the compiled graph against the SHACL shapes."),
+             ) -> None:
+    """Check the data: every problem on one line (file:line: field: message), exit 1 if any."""
+    st = _state(ctx)
+    ds = st.dataset()
+    if shapes:
+        from .graph import compile_graph, validate_shapes
+
+        graph = compile_graph(ds, **_base(st))
+        violations = validate_shapes(graph)
+        if violations:
+            raise errors.ShapeViolation(violations)
+    measures = sum(len(p.measures) for p in ds.plans)
+    assignments = sum(len(m.assignments) for p in ds.plans for m in p.measures)
+    _out(f"ok: {len(ds.plans)} plan(s), {measures} measures, {assignments} assignments, "
+         f"{len(ds.agencies)} agencies" + (", graph conforms to the SHACL shapes" if shapes else ""))
+
+
+def _base(st: State) -> dict[str, str]:
+    return {"base_iri": st.base_iri} if st.base_iri else {}
+
+
 def main() -> None:
     """Console entry point."""
     app(prog_name="policykg")

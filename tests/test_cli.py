@@ -195,3 +195,46 @@ def test_every_command_has_help():
         for param in command.params:
             if param.param_type_name == "option" and param.name != "help":
                 assert param.help, f"{name} --{param.name} has no help"
+
+
+def test_validate_shipped_and_broken(tmp_path):
+    r = run("validate")
+    assert r.stdout.startswith("ok: 1 plan(s), 66 measures") and "SHACL" in r.stdout
+    for name in ("agencies.yaml", "sectors.yaml"):
+        shutil.copy(ROOT / "data" / name, tmp_path / name)
+    plan = tmp_path / "measures.yaml"
+    text = (ROOT / "data" / "measures.yaml").read_text(encoding="utf-8")
+    text = text.replace("{agency: jc-post, role: 牵头}", "{agency: jc-post, role: boss}", 1)
+    text = text.replace("- number: 3\n", "- number: 2\n", 1)
+    plan.write_text(text, encoding="utf-8")
+    r = run("--data", str(plan), "validate", ok=False)
+    assert r.exit_code == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 2
+    assert any("duplicate measure number 2" in l for l in lines)
+    assert any("'boss' is not a role" in l for l in lines)
+
+
+def test_extract_writes_draft_and_reports(tmp_path):
+    out = tmp_path / "draft.yaml"
+    r = run("extract", str(ROOT / "data" / "source" / "jincheng-2022-service-plan.txt"), "-o", str(out))
+    assert "extracted 66 measures" in r.stderr
+    import yaml
+    draft = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert len(draft["measures"]) == 66
+    src = tmp_path / "plan.txt"
+    src.write_text("一、任务\n\n1. 做好工作。加强协调。〔市商务局牵头，市外星局配合〕\n\n2. 没有括号的措施。正文。\n",
+                   encoding="utf-8")
+    r = run("extract", str(src), "-o", str(tmp_path / "d2.yaml"))
+    assert "measure 1: unknown agency '市外星局'" in r.stderr
+    assert "measure 2" in r.stderr and "bracket" in r.stderr
+
+
+def test_extract_rejects_text_without_measures(tmp_path):
+    src = tmp_path / "notes.txt"
+    src.write_text("会议纪要\n\n今天开会。\n", encoding="utf-8")
+    out = tmp_path / "draft.yaml"
+    out.write_text("keep me", encoding="utf-8")
+    r = run("extract", str(src), "-o", str(out), ok=False)
+    assert r.exit_code == 1 and "no numbered measure" in r.stderr
+    assert out.read_text(encoding="utf-8") == "keep me"
