@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterable
@@ -632,56 +633,106 @@ def classify(doc: Any) -> str | None:
     return None
 
 
-def load(path: str | os.PathLike | None = None) -> m.Dataset:
+@dataclass
+class ParsedFile:
+    """One input file read and checked on its own (picklable, so files parse in parallel)."""
+
+    name: str
+    kind: str | None
+    agencies: list = field(default_factory=list)   # (Agency, line)
+    sectors: list = field(default_factory=list)    # (Sector, line)
+    plan: m.Plan | None = None
+    refs: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)
+
+
+def parse_document(name: str, doc: Any) -> ParsedFile:
+    """Check one parsed YAML document on its own; cross-file references come later."""
+    f = _Fields(name)
+    kind = classify(doc)
+    out = ParsedFile(name, kind)
+    if kind == "agencies":
+        out.agencies = parse_agencies(doc, f)
+    elif kind == "sectors":
+        out.sectors = parse_sectors(doc, f)
+    elif kind == "plan":
+        out.plan, out.refs = parse_plan(doc, f, name)
+    elif doc is None:
+        f.problem(None, None, "file is empty")
+    else:
+        f.problem(getattr(doc, "line", None), None,
+                  "not a policykg file: expected a top-level 'plan', 'agencies' or 'sectors' key")
+    out.problems = f.problems
+    return out
+
+
+def parse_file(path: str | os.PathLike) -> ParsedFile:
+    """Read and check one file; problems are returned, not raised."""
+    try:
+        doc = read_yaml(path)
+    except DataError as exc:
+        return ParsedFile(str(path), None, problems=exc.problems)
+    return parse_document(str(path), doc)
+
+
+#: Below this many files a process pool costs more than it saves.
+PARALLEL_MIN_FILES = 16
+
+
+def parse_files(files: list[Path], workers: int | None = None) -> list[ParsedFile]:
+    """Parse files, across all cores when there are many (YAML parsing is CPU-bound)."""
+    workers = workers or os.cpu_count() or 1
+    if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
+        return [parse_file(p) for p in files]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(parse_file, files, chunksize=max(1, len(files) // (workers * 8))))
+
+
+def load(path: str | os.PathLike | None = None, workers: int | None = None) -> m.Dataset:
     """Load a plan file (with the authority and sector files beside it) or a folder of them.
 
     ``path`` None loads the embedded Jincheng 2022 plan.  Raises DataError listing
     every problem found, each with file, line and field.
     """
-    files = discover(path)
-    return build_dataset([(str(p), read_yaml(p)) for p in files])
+    return assemble(parse_files(discover(path), workers))
 
 
 def build_dataset(docs: list[tuple[str, Any]]) -> m.Dataset:
-    """Validate parsed files together: ids unique, every reference resolved."""
+    """Validate already-parsed YAML documents together (see :func:`assemble`)."""
+    return assemble([parse_document(name, doc) for name, doc in docs])
+
+
+def assemble(parsed: list[ParsedFile]) -> m.Dataset:
+    """Validate files together: ids unique, every reference resolved; raise DataError if any problem."""
     problems: list[Problem] = []
     agencies: dict[str, m.Agency] = {}
     agency_where: dict[str, tuple[str, int | None]] = {}
     sectors: dict[str, m.Sector] = {}
-    plans: list[tuple[m.Plan, dict, _Fields]] = []
+    plans: list[tuple[m.Plan, dict, str]] = []
     kinds_seen = set()
-    for name, doc in docs:
-        f = _Fields(name)
-        kind = classify(doc)
-        kinds_seen.add(kind)
-        if kind == "agencies":
-            for agency, line in parse_agencies(doc, f):
-                if agency.id in agencies:
-                    first = agency_where[agency.id]
-                    f.problem(line, f"agency {agency.id}.id",
-                              f"duplicate agency id (first in {first[0]}:{first[1]})")
-                    continue
-                agencies[agency.id] = agency
-                agency_where[agency.id] = (name, line)
-        elif kind == "sectors":
-            for sector, line in parse_sectors(doc, f):
-                if sector.id in sectors:
-                    f.problem(line, f"sector {sector.id}.id", "duplicate sector id")
-                    continue
-                sectors[sector.id] = sector
-        elif kind == "plan":
-            plan, refs = parse_plan(doc, f, name)
-            # references are checked only once a plan parsed completely
-            if plan is not None:
-                plans.append((plan, refs, f))
-        elif doc is None:
-            f.problem(None, None, "file is empty")
-        else:
-            f.problem(getattr(doc, "line", None), None,
-                      "not a policykg file: expected a top-level 'plan', 'agencies' or 'sectors' key")
-        problems.extend(f.problems)
+    for pf in parsed:
+        kinds_seen.add(pf.kind)
+        problems.extend(pf.problems)
+        for agency, line in pf.agencies:
+            if agency.id in agencies:
+                first = agency_where[agency.id]
+                problems.append(Problem(pf.name, line, f"agency {agency.id}.id",
+                                        f"duplicate agency id (first in {first[0]}:{first[1]})"))
+                continue
+            agencies[agency.id] = agency
+            agency_where[agency.id] = (pf.name, line)
+        for sector, line in pf.sectors:
+            if sector.id in sectors:
+                problems.append(Problem(pf.name, line, f"sector {sector.id}.id", "duplicate sector id"))
+                continue
+            sectors[sector.id] = sector
+        # references are checked only once a plan parsed completely
+        if pf.plan is not None:
+            plans.append((pf.plan, pf.refs, pf.name))
     if "agencies" not in kinds_seen and plans:
-        problems.append(Problem(plans[0][2].file, None, None,
+        problems.append(Problem(plans[0][2], None, None,
                                 f"no authority file ({AUTHORITY_FILE}) found beside the plan"))
 
     # cross-file checks
@@ -698,24 +749,23 @@ def build_dataset(docs: list[tuple[str, Any]]) -> m.Dataset:
         if sector.broader and sector.broader not in sectors:
             problems.append(Problem(SECTORS_FILE, None, f"sector {sid}.broader", f"unknown sector {sector.broader!r}"))
     plan_ids: dict[str, str] = {}
-    for plan, refs, f in plans:
-        for aid, line, field in refs["agencies"]:
+    for plan, refs, file in plans:
+        for aid, line, where in refs["agencies"]:
             if aid not in agencies:
                 hint = _suggest(aid, agencies)
-                problems.append(Problem(f.file, line, field, f"unknown agency id {aid!r}{hint}"))
-        if sectors or refs["sectors"]:
-            for sid, line, field in refs["sectors"]:
-                if sid not in sectors:
-                    problems.append(Problem(f.file, line, field, f"unknown sector id {sid!r}"))
+                problems.append(Problem(file, line, where, f"unknown agency id {aid!r}{hint}"))
+        for sid, line, where in refs["sectors"]:
+            if sid not in sectors:
+                problems.append(Problem(file, line, where, f"unknown sector id {sid!r}"))
         if plan.id in plan_ids:
-            problems.append(Problem(f.file, None, "plan.id", f"duplicate plan id {plan.id!r} (also in {plan_ids[plan.id]})"))
-        plan_ids.setdefault(plan.id, f.file)
+            problems.append(Problem(file, None, "plan.id", f"duplicate plan id {plan.id!r} (also in {plan_ids[plan.id]})"))
+        plan_ids.setdefault(plan.id, file)
     if problems:
-        order = {name: i for i, (name, _) in enumerate(docs)}
+        order = {pf.name: i for i, pf in enumerate(parsed)}
         problems.sort(key=lambda p: (order.get(p.file, len(order)), p.line or 0))
         raise DataError(problems)
     return m.Dataset(tuple(p for p, _, _ in sorted(plans, key=lambda t: (t[0].date, t[0].id))),
-                     agencies, sectors, tuple(name for name, _ in docs))
+                     agencies, sectors, tuple(pf.name for pf in parsed))
 
 
 def _membership_cycle(start: str, agencies: dict[str, m.Agency]) -> list[str] | None:
