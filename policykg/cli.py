@@ -298,6 +298,31 @@ def plans(ctx: typer.Context, fmt: Fmt = FormatOpt) -> None:
                                    ("label", "title")], fmt.value))
 
 
+@app.command()
+def stats(ctx: typer.Context, top: int = typer.Option(15, "--top", help="How many agencies to list (0 = all)."),
+          plan: Optional[str] = PlanOpt, issuer: Optional[str] = IssuerOpt, year: Optional[int] = YearOpt,
+          fmt: Fmt = FormatOpt) -> None:
+    """Network figures: agencies ranked by betweenness and degree centrality in the
+    co-responsibility network (agencies linked by shared measures), load per agency,
+    measures per sector."""
+    from .query.network import network_stats
+
+    st = _state(ctx)
+    result = network_stats(st.index(), _plans(st, plan, issuer, year), top or None)
+    rows = [{**a, "label": st.label(a["name"], a["name_en"])} for a in result["agencies"]]
+    cols = [("id", "id"), ("label", "agency"), ("betweenness", "betweenness"), ("degree", "degree"),
+            ("partners", "partners"), ("lead", "lead"), ("support", "support"), ("total", "total")]
+    if fmt is not Fmt.table:
+        _out(render(result, rows, [(k, "") for k in ("id", "name", "name_en", "kind", "betweenness", "degree",
+                                                     "partners", "lead", "support", "total")], fmt.value))
+        return
+    sectors = [{**s, "label": st.label(s["name"], s["name_en"])} for s in result["sectors"]]
+    _out(f"{result['measures']} measures, {result['agencies_with_duties']} agencies with duties, "
+         f"{result['links']} co-responsibility links (density {result['density']})\n\n"
+         + render(result, rows, cols, "table") + "\n\n"
+         + render(result, sectors, [("label", "sector"), ("measures", "measures")], "table"))
+
+
 # --------------------------------------------------------------------------- data
 
 
