@@ -127,7 +127,7 @@ def leads(ctx: typer.Context,
     idx = st.index()
     rows = idx.measures_by_agency(idx.resolve_agency(agency), role.value, direct, _plans(st, plan, issuer, year))
     table_rows = [{**r, "label": st.label(r["title"], r["title_en"]),
-                   "via_name": st.label(idx.agencies_by_id[r["via"]]["name"], idx.agencies_by_id[r["via"]]["name_en"])
+                   "via_name": st.label(idx.agency(r["via"])["name"], idx.agency(r["via"])["name_en"])
                    if r["via"] else ""} for r in rows]
     cols = [("number", "#"), ("label", "measure"), ("role_zh" if st.lang == "zh" else "role", "role"),
             ("effective", "effective"), ("via_name", "via")]

@@ -30,8 +30,13 @@ def discover(path: str | os.PathLike | None = None) -> list[Path]:
     """
     root = Path(path) if path is not None else default_data_dir()
     if root.is_dir():
-        return sorted(p for p in root.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file()
-                      and not any(part.startswith(".") for part in p.relative_to(root).parts))
+        found = []
+        # os.walk, not rglob: a corpus of thousands of files is listed on every query
+        for folder, dirs, names in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            found.extend(os.path.join(folder, n) for n in names
+                         if n.endswith(YAML_SUFFIXES) and not n.startswith("."))
+        return [Path(f) for f in sorted(found)]
     if not root.exists():
         raise DataError.single(str(root), None, None, "no such file or folder")
     siblings = [root.parent / AUTHORITY_FILE, root.parent / SECTORS_FILE]

@@ -22,7 +22,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,6 +30,7 @@ CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEG
     sha256 TEXT NOT NULL, kind TEXT, plan TEXT);
 CREATE TABLE agencies (id TEXT PRIMARY KEY, name TEXT NOT NULL, name_en TEXT NOT NULL, full_name TEXT,
     kind TEXT NOT NULL, aliases TEXT NOT NULL, members TEXT NOT NULL, note TEXT, seq INTEGER NOT NULL);
+CREATE TABLE names (norm TEXT NOT NULL, agency TEXT NOT NULL, PRIMARY KEY (norm, agency)) WITHOUT ROWID;
 CREATE TABLE membership (collective TEXT NOT NULL, member TEXT NOT NULL, PRIMARY KEY (collective, member));
 CREATE TABLE sectors (id TEXT PRIMARY KEY, name TEXT NOT NULL, name_en TEXT NOT NULL, broader TEXT, gbt4754 TEXT NOT NULL);
 CREATE TABLE plans (id TEXT PRIMARY KEY, number TEXT NOT NULL, title TEXT NOT NULL, title_en TEXT NOT NULL,
@@ -91,6 +92,10 @@ def _insert_shared(db: sqlite3.Connection, ds) -> None:
     db.executemany("INSERT INTO agencies VALUES (?,?,?,?,?,?,?,?,?)", [
         (a.id, a.name, a.name_en, a.full_name, a.kind, json.dumps(list(a.aliases), ensure_ascii=False),
          json.dumps(list(a.members)), a.note, i) for i, a in enumerate(ds.agencies.values())])
+    from ..names import normalise_name
+
+    db.executemany("INSERT OR IGNORE INTO names VALUES (?,?)", [
+        (normalise_name(n), a.id) for a in ds.agencies.values() for n in (a.id, *a.names)])
     closure = []
     for a in ds.agencies.values():
         closure.extend((c, a.id) for c in ds.collectives_of(a.id))
@@ -165,9 +170,9 @@ class _Input:
 
     __slots__ = ("path", "size", "mtime_ns", "sha256")
 
-    def __init__(self, path: Path):
-        st = path.stat()
-        self.path, self.size, self.mtime_ns, self.sha256 = str(path), st.st_size, st.st_mtime_ns, None
+    def __init__(self, path: str):
+        st = os.stat(path)
+        self.path, self.size, self.mtime_ns, self.sha256 = path, st.st_size, st.st_mtime_ns, None
 
     def digest(self) -> str:
         if self.sha256 is None:
@@ -330,7 +335,7 @@ def open_index(data: str | os.PathLike | None = None, cache_dir: str | os.PathLi
     from .store import Index
 
     source = (Path(data) if data is not None else default_data_dir()).absolute()
-    files = [_Input(p.absolute()) for p in discover(source)]
+    files = [_Input(str(p)) for p in discover(source)]  # absolute: source is
     path = index_path_for(source, Path(cache_dir) if cache_dir else None)
     db = _open_checked(path)
     if db is not None and _fresh(_stored_files(db), files):

@@ -18,6 +18,26 @@ from ..roles import RAW_ROLES
 ROLE_FILTERS = ("lead", "support", "any")
 
 
+class IndexResolver(AgencyResolver):
+    """The resolver's rules over the index's names table: no need to load every name."""
+
+    def __init__(self, index: "Index"):
+        self._index = index
+
+    def exact_ids(self, key: str) -> list[str]:
+        return [r[0] for r in self._index.db.execute("SELECT agency FROM names WHERE norm = ? ORDER BY agency", (key,))]
+
+    def partial_ids(self, key: str) -> list[str]:
+        return [r[0] for r in self._index.db.execute(
+            "SELECT DISTINCT agency FROM names WHERE instr(norm, ?) > 0 ORDER BY agency", (key,))]
+
+    def all_names(self) -> dict[str, str]:
+        return {n: a for n, a in self._index.db.execute("SELECT norm, MIN(agency) FROM names GROUP BY norm")}
+
+    def shown(self, aid: str) -> str:
+        return self._index.agency(aid)["name"]
+
+
 class Index:
     """A compiled index opened read-only, with the questions people ask of it."""
 
@@ -25,8 +45,8 @@ class Index:
         self.db = db
         self.source = source
         db.row_factory = sqlite3.Row
-        self._resolver: AgencyResolver | None = None
         self._agencies: dict[str, sqlite3.Row] | None = None
+        self._agency_rows: dict[str, sqlite3.Row] = {}
 
     def close(self) -> None:
         self.db.close()
@@ -38,12 +58,15 @@ class Index:
             self._agencies = {r["id"]: r for r in self.db.execute("SELECT * FROM agencies ORDER BY seq")}
         return self._agencies
 
+    def agency(self, aid: str) -> sqlite3.Row:
+        """One agency's row (cached), without loading every agency."""
+        row = self._agency_rows.get(aid)
+        if row is None:
+            row = self._agency_rows[aid] = self.db.execute("SELECT * FROM agencies WHERE id = ?", (aid,)).fetchone()
+        return row
+
     def resolver(self) -> AgencyResolver:
-        if self._resolver is None:
-            self._resolver = AgencyResolver(
-                (r["id"], [r["name"], r["full_name"] or "", r["name_en"], *json.loads(r["aliases"])])
-                for r in self.agencies_by_id.values())
-        return self._resolver
+        return IndexResolver(self)
 
     def resolve_agency(self, text: str) -> str:
         """The agency id that ``text`` names (id, name, alias, English, partial)."""
@@ -72,7 +95,7 @@ class Index:
         return f" AND {column} IN ({','.join('?' * len(plans))})", list(plans)
 
     def _agency_brief(self, aid: str) -> dict[str, Any]:
-        r = self.agencies_by_id[aid]
+        r = self.agency(aid)
         return {"id": aid, "name": r["name"], "name_en": r["name_en"], "kind": r["kind"]}
 
     # ------------------------------------------------------------------ questions
@@ -131,7 +154,7 @@ class Index:
 
     def agency_profile(self, agency_id: str, plans: list[str] | None = None, top: int = 10) -> dict[str, Any]:
         """One agency: names, kind, memberships, measures by role, closest partners."""
-        r = self.agencies_by_id[agency_id]
+        r = self.agency(agency_id)
         members = json.loads(r["members"])
         member_of = [c for (c,) in self.db.execute(
             "SELECT collective FROM membership WHERE member = ? ORDER BY collective", (agency_id,))]
@@ -182,7 +205,7 @@ class Index:
         sections = {r["id"]: r for r in self.db.execute("SELECT * FROM sections WHERE plan = ?", (m["plan"],))}
         agencies = []
         for a in self.db.execute("SELECT * FROM assignments WHERE plan = ? AND number = ? ORDER BY position", key):
-            brief = self.agencies_by_id[a["agency"]]
+            brief = self.agency(a["agency"])
             agencies.append({"id": a["agency"], "name": brief["name"], "name_en": brief["name_en"],
                              "kind": brief["kind"], "role": RAW_ROLES[a["role"]], "role_zh": a["role"],
                              "position": a["position"], "effective": a["effective"]})
@@ -249,8 +272,8 @@ class Index:
                 "SELECT collective FROM membership WHERE member = ?", (agency_id,)))}
         out = []
         for r in rows:
-            agencies = [{"id": a["agency"], "name": self.agencies_by_id[a["agency"]]["name"],
-                         "name_en": self.agencies_by_id[a["agency"]]["name_en"],
+            agencies = [{"id": a["agency"], "name": self.agency(a["agency"])["name"],
+                         "name_en": self.agency(a["agency"])["name_en"],
                          "role": RAW_ROLES[a["role"]], "effective": a["effective"]}
                         for a in self.db.execute("SELECT * FROM assignments WHERE plan = ? AND number IS ? "
                                                  "ORDER BY position", (r["plan"], r["number"]))]
