@@ -323,6 +323,27 @@ def stats(ctx: typer.Context, top: int = typer.Option(15, "--top", help="How man
          + render(result, sectors, [("label", "sector"), ("measures", "measures")], "table"))
 
 
+class View(str, enum.Enum):
+    full = "full"
+    agencies = "agencies"
+
+
+@app.command()
+def viz(ctx: typer.Context,
+        output: Path = typer.Option(Path("responsibility.html"), "--output", "-o", help="The HTML file to write."),
+        view: View = typer.Option(View.full, "--view", help="full (measures, agencies, documents) or agencies (co-responsibility network)."),
+        agency: Optional[str] = typer.Option(None, "--agency", help="Only this agency and its neighbourhood."),
+        sector: Optional[str] = typer.Option(None, "--sector", help="Only measures of this sector (id or name) and narrower ones."),
+        ) -> None:
+    """Write the interactive responsibility network: one self-contained HTML page that works offline."""
+    from .viz import write_html
+
+    st = _state(ctx)
+    agency_id = st.index().resolve_agency(agency) if agency else None
+    write_html(output, st.dataset(), view=view.value, agency=agency_id, sector=sector, lang=st.lang, **_base(st))
+    typer.echo(f"policykg: wrote {output}", err=True)
+
+
 # --------------------------------------------------------------------------- data
 
 
