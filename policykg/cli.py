@@ -233,10 +233,10 @@ def measure(ctx: typer.Context, number: int = typer.Argument(..., help="Measure 
 _CMP = {"eq": "=", "ge": "≥", "gt": ">", "le": "≤", "lt": "<", "approx": "≈"}
 
 
-def _target_text(t: dict[str, Any], st: State) -> str:
+def _target_text(t: dict[str, Any], st: State, deadline: bool = True) -> str:
     amount = f"{t['min']}–{t['max']}" if t["comparator"] == "range" else f"{_CMP[t['comparator']]} {t['value']}"
     unit = t["unit"] or ""
-    deadline = f" by {t['deadline']}" if t["deadline"] else ""
+    deadline = f" by {t['deadline']}" if deadline and t["deadline"] else ""
     return f"{st.label(t['indicator'], t['indicator_en'])} {amount}{unit}{deadline}"
 
 
@@ -261,7 +261,7 @@ def targets(ctx: typer.Context,
     st = _state(ctx)
     idx = st.index()
     rows = idx.targets(idx.resolve_agency(agency) if agency else None, _plans(st, plan))
-    table_rows = [{**r, "target": _target_text(r, st),
+    table_rows = [{**r, "target": _target_text(r, st, deadline=False),
                    "who": [st.label(a["name"], a["name_en"]) for a in r["agencies"] if a["effective"] == "lead"],
                    "measure": r["number"] if r["number"] is not None else "plan"} for r in rows]
     cols = [("measure", "#"), ("target", "target"), ("deadline", "deadline"), ("who", "lead")]
@@ -321,6 +321,31 @@ def stats(ctx: typer.Context, top: int = typer.Option(15, "--top", help="How man
          f"{result['links']} co-responsibility links (density {result['density']})\n\n"
          + render(result, rows, cols, "table") + "\n\n"
          + render(result, sectors, [("label", "sector"), ("measures", "measures")], "table"))
+
+
+@app.command()
+def export(ctx: typer.Context,
+           fmt: Optional[str] = typer.Option(None, "--format", "-f", help="turtle, nt, jsonld, graphml, gexf, csv or xlsx (default: from the -o file's extension)."),
+           output: Optional[str] = typer.Option(None, "--output", "-o", help="File to write (written atomically); '-' or none: stdout, for text formats."),
+           with_ontology: bool = typer.Option(False, "--with-ontology", help="RDF formats: add the ontology's triples."),
+           bom: bool = typer.Option(False, "--bom", help="csv: start with a UTF-8 BOM, for Excel."),
+           ) -> None:
+    """Export the graph for other systems: Turtle, N-Triples, JSON-LD, GraphML, GEXF, CSV or Excel."""
+    from .exporters import export as run_export, guess_format
+
+    st = _state(ctx)
+    to_stdout = output in (None, "-")
+    if fmt is None:
+        fmt = None if to_stdout else guess_format(output)
+        if fmt is None:
+            raise errors.UsageError("say which format with --format (turtle, nt, jsonld, graphml, gexf, csv, xlsx)")
+    data = run_export(st.dataset(), fmt, None if to_stdout else output, base_iri=st.base_iri,
+                      with_ontology=with_ontology, bom=bom)
+    if data is not None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        typer.echo(f"policykg: wrote {output}", err=True)
 
 
 class View(str, enum.Enum):

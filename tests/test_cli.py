@@ -238,3 +238,25 @@ def test_extract_rejects_text_without_measures(tmp_path):
     r = run("extract", str(src), "-o", str(out), ok=False)
     assert r.exit_code == 1 and "no numbered measure" in r.stderr
     assert out.read_text(encoding="utf-8") == "keep me"
+
+
+def test_export_command(tmp_path):
+    r = runner.invoke(app, ["export", "-f", "turtle"])
+    assert r.exit_code == 0 and "@prefix pkg:" in r.stdout
+    out = tmp_path / "plan.csv"
+    r = run("export", "-o", str(out), "--bom")
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfplan,measure,title")
+    r = run("export", "-f", "bogus", ok=False)
+    assert r.exit_code == 2 and "known formats" in r.stderr
+    r = run("export", "-f", "csv", "-o", str(tmp_path / "missing" / "x.csv"), ok=False)
+    assert r.exit_code == 3 and r.stderr.count("\n") == 1
+    r = run("export", "-f", "xlsx", ok=False)
+    assert r.exit_code == 2
+
+
+def test_viz_command(tmp_path):
+    out = tmp_path / "net.html"
+    r = run("viz", "-o", str(out), "--agency", "商务局")
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    r = run("viz", "-o", str(out), "--sector", "no-such-sector", ok=False)
+    assert r.exit_code == 2
