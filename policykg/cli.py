@@ -60,14 +60,21 @@ class RoleFilter(str, enum.Enum):
 class State:
     """Global options, shared by every command through the click context."""
 
-    def __init__(self, data: Optional[Path], lang: Lang, cache_dir: Optional[Path], base_iri: Optional[str]):
+    def __init__(self, data: Optional[Path], lang: Lang, cache_dir: Optional[Path], base_iri: Optional[str],
+                 endpoint: Optional[str] = None):
         self.data, self.lang, self.cache_dir, self.base_iri = data, lang.value, cache_dir, base_iri
+        self.endpoint = endpoint
         self._index = None
 
     def index(self):
+        """The questions' backend: the compiled index, or a remote endpoint with --endpoint."""
         if self._index is None:
-            from .query.index import open_index
-            self._index = open_index(self.data, self.cache_dir)
+            if self.endpoint:
+                from .query.sparql_questions import open_endpoint
+                self._index = open_endpoint(self.endpoint)
+            else:
+                from .query.index import open_index
+                self._index = open_index(self.data, self.cache_dir, progress=_progress("compiling"))
         return self._index
 
     def dataset(self):
@@ -94,12 +101,35 @@ def _global(
                                              help="Where compiled indexes are kept (default: ~/.cache/policykg)."),
     base_iri: Optional[str] = typer.Option(None, "--base-iri", envvar="POLICYKG_BASE_IRI",
                                            help="Base IRI of the graph's resources (default: https://w3id.org/policykg/id/)."),
+    endpoint: Optional[str] = typer.Option(None, "--endpoint", envvar="POLICYKG_ENDPOINT",
+                                           help="Ask a SPARQL endpoint holding pushed policykg data instead of the local data "
+                                                "(credentials: POLICYKG_ENDPOINT_USER / POLICYKG_ENDPOINT_PASSWORD)."),
 ) -> None:
-    ctx.obj = State(data, lang, cache_dir, base_iri)
+    ctx.obj = State(data, lang, cache_dir, base_iri, endpoint)
 
 
 def _state(ctx: typer.Context) -> State:
     return ctx.obj
+
+
+def _progress(label: str):
+    """A progress callback ``(done, total)`` drawing a bar on a terminal; None in pipes and files."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import Progress
+
+    bar = {"progress": None, "task": None}
+
+    def update(done: int, total: int, *_: Any) -> None:
+        if bar["progress"] is None:
+            bar["progress"] = Progress(transient=True, console=None)
+            bar["progress"].start()
+            bar["task"] = bar["progress"].add_task(label, total=total)
+        bar["progress"].update(bar["task"], completed=done, total=total)
+        if done >= total:
+            bar["progress"].stop()
+
+    return update
 
 
 def _out(text: str) -> None:
@@ -346,6 +376,65 @@ def export(ctx: typer.Context,
         sys.stdout.flush()
     else:
         typer.echo(f"policykg: wrote {output}", err=True)
+
+
+@app.command()
+def sparql(ctx: typer.Context,
+           query: str = typer.Argument(..., help="A SPARQL SELECT or ASK query, or @FILE.rq to read it from a file."),
+           fmt: Fmt = FormatOpt) -> None:
+    """Run SPARQL against the compiled graph (or the --endpoint): table, SPARQL JSON results, or CSV."""
+    st = _state(ctx)
+    if query.startswith("@"):
+        try:
+            query = Path(query[1:]).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise errors.UsageError(f"{query[1:]}: cannot read the query: {getattr(exc, 'strerror', None) or exc}") from None
+    if st.endpoint:
+        engine = st.index().engine
+    else:
+        from .query.sparql import LocalEngine
+        engine = LocalEngine.from_dataset(st.dataset(), st.base_iri)
+    result = engine.query(query)
+    if fmt is Fmt.json:
+        _out(result.to_json())
+    elif fmt is Fmt.csv:
+        _out(result.to_csv())
+    elif result.is_ask:
+        _out("yes" if result.boolean else "no")
+    else:
+        rows = result.values()
+        _out(render(rows, rows, [(v, v) for v in result.variables], "table"))
+
+
+@app.command()
+def push(ctx: typer.Context,
+         store_url: Optional[str] = typer.Option(None, "--store-url", help="Graph Store Protocol URL, when it cannot be derived from --endpoint."),
+         graph: Optional[str] = typer.Option(None, "--graph", help="Prefix of the named graphs (default: BASE-IRI + 'graph/')."),
+         user: Optional[str] = typer.Option(None, "--user", envvar="POLICYKG_ENDPOINT_USER", help="User name for the server."),
+         password: Optional[str] = typer.Option(None, "--password", envvar="POLICYKG_ENDPOINT_PASSWORD", hidden=True,
+                                                help="Password (better: POLICYKG_ENDPOINT_PASSWORD); never shown."),
+         dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be sent, send nothing."),
+         timeout: float = typer.Option(60.0, "--timeout", help="Seconds to wait for each request."),
+         retries: int = typer.Option(3, "--retries", help="Retries of a request after a transient error (with backoff)."),
+         fmt: Fmt = FormatOpt) -> None:
+    """Upload the graph to a SPARQL server (needs --endpoint): each plan as its own named graph,
+    replaced whole by an HTTP PUT (SPARQL 1.1 Graph Store Protocol), then counted."""
+    from .push import push as run_push
+
+    st = _state(ctx)
+    if not st.endpoint:
+        raise errors.UsageError("push needs --endpoint URL (e.g. http://127.0.0.1:7878 for oxigraph serve)")
+    summary = run_push(st.dataset(), st.endpoint, graph, user, password, dry_run, timeout, retries,
+                       _progress("pushing"), store_url=store_url, base_iri=st.base_iri)
+    rows = [{**g.as_dict()} for g in summary.graphs]
+    if fmt is not Fmt.table:
+        _out(render(summary.as_dict(), rows, [(k, "") for k in ("graph", "triples", "bytes", "status")], fmt.value))
+        return
+    verb = "would replace" if summary.dry_run else "replaced"
+    _out(render(summary.as_dict(), rows, [("graph", "graph"), ("triples", "triples"), ("bytes", "bytes"),
+                                          ("status", "status")], "table")
+         + f"\n{verb} {len(summary.graphs)} graphs, {summary.triples} triples at {summary.store_url}"
+         + ("" if summary.dry_run else f" in {summary.seconds:.1f} s"))
 
 
 class View(str, enum.Enum):

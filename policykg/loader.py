@@ -5,6 +5,11 @@ tags, aliases or anchors, and within documented size and depth limits, so a
 hand-edited or hostile file cannot run code or exhaust memory.  Every problem
 names file, line and field; all problems of a load are reported together in one
 :class:`~policykg.errors.DataError`.
+
+Limits, checked before the YAML parser sees the text: a file may hold at most
+:data:`MAX_FILE_BYTES` bytes (larger files are refused unread), nest mappings and
+lists at most :data:`MAX_DEPTH` deep, and hold no raw control characters nor the
+line breaks NEL / LS / PS (YAML counts those as new lines and editors do not).
 """
 from __future__ import annotations
 
@@ -50,59 +55,96 @@ class LineList(list):
     lines: list
 
 
+class _Refused(Exception):
+    """Something the loader does not accept, found while building values: (line, field, message)."""
+
+
 class _AliasFound(Exception):
-    pass
+    """A node reached twice: an alias.  Located afterwards by :func:`_first_alias`."""
 
 
-class _TooDeep(Exception):
-    pass
+_CORE = "tag:yaml.org,2002:"
+#: The only tags a node may carry: those plain YAML resolves to by itself.
+_ACCEPTED_TAGS = frozenset(_CORE + t for t in ("null", "bool", "int", "float", "str", "timestamp", "map", "seq"))
 
 
 class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """Safe loader that records line numbers and refuses aliases and deep nesting."""
+    """Safe loader that records line numbers and refuses tags, aliases and deep nesting.
 
-    _depth = 0
+    It builds values itself (no generators, no state carried between nodes) and
+    keeps the path of keys and item numbers to the node being read, so a problem
+    found here names its field as ``measures[2].title``.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._path: list[str] = []
+
+    def _field(self) -> str | None:
+        return _join_path(self._path)
 
     def construct_object(self, node, deep=False):
+        line = node.start_mark.line + 1
         if node in self.constructed_objects or node in self.recursive_objects:
             # The same node reached twice is an alias: refusing it defeats
             # "billion laughs" expansion and keeps data free of shared objects.
-            raise _AliasFound(node.start_mark.line + 1)
-        self._depth += 1
+            raise _AliasFound()
+        # every node being built holds this one: they are the collections around it
+        if len(self.recursive_objects) >= MAX_DEPTH and not isinstance(node, yaml.ScalarNode):
+            raise _Refused(line, None, f"nesting deeper than {MAX_DEPTH} levels")
+        tag = _CORE + "str" if node.tag == _CORE + "value" else node.tag  # a bare "=" is text
+        if tag not in _ACCEPTED_TAGS:
+            short = tag.replace(_CORE, "!!") if tag else "?"
+            raise _Refused(line, self._field(), f"YAML tags such as !!python/object are not accepted: found {short}")
+        self.recursive_objects[node] = None
         try:
-            if self._depth > MAX_DEPTH:
-                raise _TooDeep(node.start_mark.line + 1)
-            return super().construct_object(node, deep=True)
-        finally:
-            self._depth -= 1
+            data = self.yaml_constructors[tag](self, node)
+        except (ValueError, TypeError, AttributeError, ArithmeticError):
+            if not isinstance(node, yaml.ScalarNode):
+                raise
+            # Looks like a date or number but is none (2022-13-45, 5,000 digits):
+            # keep the text, and the field's own check says what is wrong with it.
+            data = node.value
+        del self.recursive_objects[node]
+        self.constructed_objects[node] = data
+        return data
 
     def construct_yaml_map(self, node):
         data = LineDict()
         data.line = node.start_mark.line + 1
         data.lines = {}
-        yield data
         self.flatten_mapping(node)
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
+            key_line = key_node.start_mark.line + 1
+            key = self.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, (str, int)):
-                raise yaml.constructor.ConstructorError(
-                    None, None, "mapping keys must be plain text", key_node.start_mark)
-            if key in data:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark)
-            data[key] = self.construct_object(value_node, deep=True)
+                raise _Refused(key_line, self._field(), f"a key must be plain text, found {_kind(key)}"
+                               if isinstance(key_node, yaml.ScalarNode) else "a key must be plain text, not a list or mapping")
+            self._path.append(_key_text(key))
+            try:
+                if key in data:
+                    raise _Refused(key_line, self._field(), f"duplicate key (first at line {data.lines[key]})")
+                data[key] = self.construct_object(value_node)
+            finally:
+                self._path.pop()
             data.lines[key] = value_node.start_mark.line + 1
+        return data
 
     def construct_yaml_seq(self, node):
         data = LineList()
         data.line = node.start_mark.line + 1
-        yield data
-        data.extend(self.construct_object(child, deep=True) for child in node.value)
         data.lines = [child.start_mark.line + 1 for child in node.value]
+        for i, child in enumerate(node.value, 1):
+            self._path.append(f"[{i}]")
+            try:
+                data.append(self.construct_object(child))
+            finally:
+                self._path.pop()
+        return data
 
 
-_LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_yaml_map)
-_LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_yaml_seq)
+_LineLoader.add_constructor(_CORE + "map", _LineLoader.construct_yaml_map)
+_LineLoader.add_constructor(_CORE + "seq", _LineLoader.construct_yaml_seq)
 
 
 def read_yaml(path: str | os.PathLike, display: str | None = None) -> Any:
@@ -112,11 +154,163 @@ def read_yaml(path: str | os.PathLike, display: str | None = None) -> Any:
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
             raise DataError.single(name, None, None,
-                                   f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit")
+                                   f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit: "
+                                   "split it into several files")
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise DataError.single(name, None, None, f"cannot read file: {exc.strerror or exc}") from None
     return parse_yaml(raw, name)
+
+
+#: Characters YAML text may not hold raw: controls (YAML refuses them), and the
+#: line breaks NEL, LS and PS, which YAML counts as new lines and editors do not.
+_RAW_REFUSED = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+#: Indentation and block indicators at the start of a line (after \n or a bare \r).
+_BLOCK_LEAD = re.compile(r"(?:^|(?<=\r))[ \t]*(?:(?:---|[-?:])[ \t]+)*", re.M)
+#: Above this bound on nesting, the event stream is checked before values are built.
+_NESTING_CHECK_ABOVE = 1000
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound on how deep ``text`` nests, found without parsing.
+
+    Every level of flow nesting needs a [ or {; every two levels of block nesting
+    at least one more column of indentation or indicators on their line."""
+    block = max(map(len, _BLOCK_LEAD.findall(text)), default=0)
+    return text.count("[") + text.count("{") + 2 * block + 2
+
+
+def _check_nesting(text: str) -> None:
+    """Raise _Refused at the first node deeper than MAX_DEPTH, reading parser events only.
+
+    libyaml's composer recurses in C (some 100,000 levels crash the process) and its
+    scanner slows quadratically with depth, so deep input must be stopped here,
+    after at most MAX_DEPTH levels of either."""
+    depth = 0
+    events = yaml.parse(text, Loader=_BaseLoader)
+    try:
+        for event in events:
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _Refused(event.start_mark.line + 1, None, f"nesting deeper than {MAX_DEPTH} levels")
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    finally:
+        events.close()
+
+
+def _first_alias(text: str) -> tuple[int | None, str | None]:
+    """Line and field of the first alias (*name) in ``text``, read from parser events."""
+    frames: list[list] = []   # open collections: [step into it, is a mapping, key awaiting its value, items]
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            frames.pop()
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue
+        step = None
+        if frames:
+            top = frames[-1]
+            if not top[1]:
+                top[3] += 1
+                step = f"[{top[3]}]"
+            elif top[2] is None:        # a key
+                top[2] = step = _key_text(event.value) if isinstance(event, yaml.ScalarEvent) else "?"
+            else:                       # the value of that key
+                step, top[2] = top[2], None
+        if isinstance(event, yaml.AliasEvent):
+            return event.start_mark.line + 1, _join_path([f[0] for f in frames[1:]] + [step])
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            frames.append([step, isinstance(event, yaml.MappingStartEvent), None, 0])
+    return None, None
+
+
+def _join_path(steps: list[str | None]) -> str | None:
+    """``['measures', '[2]', 'title']`` as ``measures[2].title``."""
+    out = ""
+    for step in steps:
+        if step is not None:
+            out += step if step.startswith("[") or not out else f".{step}"
+    return out or None
+
+
+def _key_text(key: Any) -> str:
+    """A mapping key as it may appear in a field name: as written if short and printable."""
+    text = str(key)
+    return text if text.isprintable() and len(text) <= 40 else _show(key)
+
+
+def _show(value: Any, width: int = 40) -> str:
+    """``repr`` of a value for a message: one line, at most about ``width`` characters."""
+    text = repr(value)
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _encoding_hint(raw: bytes) -> str:
+    """'; it looks like …' for the encodings Chinese editors save in, where the bytes say so."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "; it looks like UTF-16"
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return ""
+    looks_like_text = re.search("[\u4e00-\u9fff]", text) and not re.search("[\x00-\x08\x0e-\x1f]", text)
+    return "; it looks like GBK/GB18030" if looks_like_text else ""
+
+
+def _field_holding_refused(text: str) -> str | None:
+    """The field whose key or value holds the first refused character, or None (a comment,
+    or text that does not parse): found by parsing a copy with those characters marked."""
+    marker = next(c for c in map(chr, range(0xE000, 0xF900)) if c not in text)  # private use
+
+    def find(value: Any, path: list[str]) -> str | None:
+        if isinstance(value, str):
+            return _join_path(path) if marker in value else None
+        entries = value.items() if isinstance(value, dict) else \
+            enumerate(value, 1) if isinstance(value, list) else ()
+        for key, item in entries:
+            step = _key_text(str(key).replace(marker, "\ufffd")) if isinstance(value, dict) else f"[{key}]"
+            if isinstance(value, dict) and marker in str(key):
+                return _join_path(path + [step])
+            found = find(item, path + [step])  # at most MAX_DEPTH deep: the copy parsed
+            if found:
+                return found
+        return None
+
+    try:
+        return find(parse_yaml(_RAW_REFUSED.sub(marker, text).encode("utf-8"), ""), [])
+    except DataError:
+        return None
+
+
+def _syntax_problem(name: str, exc: yaml.MarkedYAMLError) -> Problem:
+    """One located problem for a YAML syntax error, worded for someone editing the file."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+    context = " ".join(str(exc.context).split()) if exc.context else None
+    opened = exc.context_mark.line + 1 if exc.context_mark is not None else None
+    what = re.sub(r"^while (?:scanning|parsing) (?:an? )?", "", context) if context else None
+    what = _YAML_THINGS.get(what, what)
+    if "found another document" in problem:
+        message = "a second YAML document starts here (---): a file holds one document"
+    elif "tab character" in problem or "'\\t'" in problem:
+        message = "a tab character where YAML needs spaces: indent with spaces"
+    elif "end of stream" in problem and what and opened is not None:
+        # an unclosed quote or bracket: the place to fix is where it opened
+        line, message = opened, f"the {what} that starts on this line is never closed"
+    else:
+        message = problem
+        if what and opened is not None and opened != line:
+            message += f" (in the {what} that starts at line {opened})"
+    return Problem(name, line, None, f"YAML syntax error: {message}")
+
+
+#: libyaml's names for what it was reading, as someone editing a file knows them.
+_YAML_THINGS = {"quoted scalar": "quoted text", "plain scalar": "text", "simple key": "key",
+                "flow mapping": "{ } mapping", "flow sequence": "[ ] list", "block mapping": "mapping",
+                "block collection": "list or mapping", "flow node": "value", "block node": "value"}
 
 
 def parse_yaml(raw: bytes, name: str) -> Any:
@@ -124,32 +318,43 @@ def parse_yaml(raw: bytes, name: str) -> Any:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError.single(name, None, None,
-                               f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
+        raise DataError.single(name, raw.count(b"\n", 0, exc.start) + 1, None,
+                               f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}"
+                               f"{_encoding_hint(raw)}): save it as UTF-8") from None
     if "\x00" in text:
-        raise DataError.single(name, None, None, "file contains NUL bytes: not a text file")
-    loader = _LineLoader(text)
+        raise DataError.single(name, text.count("\n", 0, text.index("\x00")) + 1, None,
+                               "file contains NUL bytes: not a text file, or one damaged in a crash")
+    bad = _RAW_REFUSED.search(text)
+    if bad:
+        start = text.rfind("\n", 0, bad.start()) + 1
+        code = ord(bad.group())
+        what = ("a line break editors do not show" if code in (0x85, 0x2028, 0x2029)
+                else "not a character" if code > 0xFFFD else "a control character")
+        raise DataError.single(name, text.count("\n", 0, bad.start()) + 1, _field_holding_refused(text),
+                               f"character U+{code:04X} ({what}) at column {bad.start() - start + 1} "
+                               "is not allowed: delete it")
     try:
-        return loader.get_single_data()
-    except _AliasFound as exc:
-        raise DataError.single(name, exc.args[0], None,
-                               "YAML anchors and aliases (&, *) are not accepted") from None
-    except _TooDeep as exc:
-        raise DataError.single(name, exc.args[0], None,
-                               f"nesting deeper than {MAX_DEPTH} levels") from None
+        if _nesting_bound(text) > _NESTING_CHECK_ABOVE:
+            _check_nesting(text)
+        loader = _LineLoader(text)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except _Refused as exc:
+        raise DataError.single(name, *exc.args) from None
+    except _AliasFound:
+        line, where = _first_alias(text)
+        raise DataError.single(name, line, where,
+                               "YAML anchors and aliases (&, *) are not accepted: write the value out") from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = exc.problem or exc.context or "invalid YAML"
-        if "could not determine a constructor" in str(what):
-            what = "YAML tags such as !!python/object are not accepted"
-        raise DataError.single(name, line, None, f"YAML syntax error: {what}") from None
+        raise DataError([_syntax_problem(name, exc)]) from None
     except yaml.YAMLError as exc:
-        raise DataError.single(name, None, None, f"YAML error: {exc}") from None
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        raise DataError.single(name, line, None, "YAML error: " + " ".join(str(exc).split())) from None
     except RecursionError:
         raise DataError.single(name, None, None, f"nesting deeper than {MAX_DEPTH} levels") from None
-    finally:
-        loader.dispose()
 
 
 # --------------------------------------------------------------------------- fields
@@ -161,6 +366,8 @@ class _Fields:
     def __init__(self, file: str):
         self.file = file
         self.problems: list[Problem] = []
+        #: ids of agencies and sectors defined here with a problem: not "unknown" where referenced
+        self.broken: dict[str, set[str]] = {"agencies": set(), "sectors": set()}
 
     def problem(self, line: int | None, field: str | None, message: str) -> None:
         self.problems.append(Problem(self.file, line, field, message))
@@ -196,6 +403,12 @@ class _Fields:
     def text(self, d: dict, key: str, field: str, required: bool = True) -> str | None:
         value = d.get(key)
         line = self.line_of(d, key)
+        if isinstance(value, str):
+            bad = _BAD_CHARS.search(value)
+            if bad:
+                self.problem(line, field, _bad_char_message(value, bad))
+                return None
+            value = value.strip()
         if value is None or value == "":
             if required:
                 self.problem(line if key in d else self.line_of(d), field,
@@ -204,11 +417,7 @@ class _Fields:
         if not isinstance(value, str):
             self.problem(line, field, f"expected text, found {_kind(value)}")
             return None
-        bad = _BAD_CHARS.search(value)
-        if bad:
-            self.problem(line, field, f"contains control or invisible character U+{ord(bad.group()):04X}")
-            return None
-        return value.strip()
+        return value
 
     def ident(self, d: dict, key: str, field: str, required: bool = True) -> str | None:
         value = d.get(key)
@@ -221,7 +430,7 @@ class _Fields:
                 self.problem(self.line_of(d), field, "required id is missing")
             else:
                 self.problem(self.line_of(d, key), field,
-                             f"{value!r} is not an id (ASCII letters, digits, '.', '_', '-')")
+                             f"{_show(value)} is not an id (ASCII letters, digits, '.', '_', '-')")
             return None
         return value
 
@@ -231,7 +440,7 @@ class _Fields:
             if isinstance(item, str) and ID_RE.match(item):
                 out.append((item, line))
             else:
-                self.problem(line, f"{field}[{i + 1}]", f"{item!r} is not an id")
+                self.problem(line, f"{field}[{i + 1}]", f"{_show(item)} is not an id")
         return out
 
     def integer(self, d: dict, key: str, field: str) -> int | None:
@@ -255,10 +464,10 @@ class _Fields:
         try:
             number = Decimal(str(value))
         except InvalidOperation:
-            self.problem(self.line_of(d, key), field, f"expected a number, found {value!r}")
+            self.problem(self.line_of(d, key), field, f"expected a number, found {_show(value)}")
             return None
         if not number.is_finite():
-            self.problem(self.line_of(d, key), field, f"expected a finite number, found {value!r}")
+            self.problem(self.line_of(d, key), field, f"expected a finite number, found {_show(value)}")
             return None
         return number
 
@@ -277,7 +486,7 @@ class _Fields:
                 return dt.date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        self.problem(self.line_of(d, key), field, f"expected a date YYYY-MM-DD, found {value!r}")
+        self.problem(self.line_of(d, key), field, f"expected a date YYYY-MM-DD, found {_show(value)}")
         return None
 
     def choice(self, d: dict, key: str, field: str, allowed: Iterable[str], default: str | None = None) -> str | None:
@@ -285,20 +494,37 @@ class _Fields:
         allowed = tuple(allowed)
         if value not in allowed:
             self.problem(self.line_of(d, key) if key in d else self.line_of(d), field,
-                         f"{value!r} is not one of: {', '.join(allowed)}" if value is not None
+                         f"{_show(value)} is not one of: {', '.join(allowed)}" if value is not None
                          else f"required field is missing (one of: {', '.join(allowed)})")
             return None
         return value
 
     def unknown_keys(self, d: dict, allowed: Iterable[str], field: str) -> None:
+        import difflib
+
         allowed = set(allowed)
         for key in d:
             if key not in allowed:
-                self.problem(self.line_of(d, key), f"{field}.{key}" if field else str(key),
+                close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.75)
+                name = _key_text(key)
+                self.problem(self.line_of(d, key), f"{field}.{name}" if field else name,
+                             f"unknown field (did you mean {close[0]}?)" if close else
                              f"unknown field (expected one of: {', '.join(sorted(allowed))})")
 
 
-_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+#: Characters no name or text may hold: Unicode's control (Cc) and format (Cf)
+#: characters -- zero-width spaces and joiners, bidirectional overrides, soft
+#: hyphens, byte order marks -- except tab and line breaks.  They are invisible or
+#: reorder what is shown, so a name holding one looks right and matches nothing.
+_BAD_CHARS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f]")
+
+
+def _bad_char_message(value: str, bad: re.Match) -> str:
+    return f"contains control or invisible character U+{ord(bad.group()):04X} at position {bad.start() + 1}"
 
 
 def _kind(value: Any) -> str:
@@ -309,7 +535,7 @@ def _kind(value: Any) -> str:
     if isinstance(value, (int, float)):
         return f"a number ({value})"
     if isinstance(value, str):
-        return f"text ({value[:30]!r})"
+        return f"text ({_show(value)})"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -345,12 +571,16 @@ def parse_agencies(doc: Any, f: _Fields) -> list[tuple[m.Agency, int | None]]:
         kind = f.choice(a, "kind", f"{where}.kind", m.AGENCY_KINDS)
         aliases = []
         for j, alias, aline in f.items(a, "aliases", f"{where}.aliases"):
-            if isinstance(alias, str) and alias.strip() and not _BAD_CHARS.search(alias):
+            bad = _BAD_CHARS.search(alias) if isinstance(alias, str) else None
+            if isinstance(alias, str) and alias.strip() and not bad:
                 aliases.append(alias.strip())
             else:
-                f.problem(aline, f"{where}.aliases[{j + 1}]", f"expected a name, found {_kind(alias)}")
+                f.problem(aline, f"{where}.aliases[{j + 1}]",
+                          _bad_char_message(alias, bad) if bad else f"expected a name, found {_kind(alias)}")
         members = [mid for mid, _ in f.ids(a, "members", f"{where}.members")]
         if None in (aid, name, name_en, kind):
+            if aid:
+                f.broken["agencies"].add(aid)
             continue
         out.append((m.Agency(aid, name, name_en, kind, f.text(a, "full_name", f"{where}.full_name", False),
                              tuple(aliases), tuple(members), f.text(a, "note", f"{where}.note", False)), line))
@@ -383,6 +613,8 @@ def parse_sectors(doc: Any, f: _Fields) -> list[tuple[m.Sector, int | None]]:
             else:
                 f.problem(cline, f"{where}.gbt4754[{j + 1}]", f"expected a code, found {_kind(code)}")
         if None in (sid, name, name_en):
+            if sid:
+                f.broken["sectors"].add(sid)
             continue
         out.append((m.Sector(sid, name, name_en, broader, tuple(codes)), line))
     return out
@@ -417,11 +649,14 @@ def _targets(container: dict, f: _Fields, where: str) -> list[m.Target]:
                 f.problem(f.line_of(t, "min"), f"{tw}.min", f"min {lo} is greater than max {hi}")
                 continue
         elif comparator is not None and value is None:
-            f.problem(f.line_of(t, "value") if "value" in t else line, f"{tw}.value", "target has no value")
+            if t.get("value") is None:  # a value that is there but wrong was reported already
+                f.problem(f.line_of(t, "value") if "value" in t else line, f"{tw}.value", "target has no value")
             continue
         unit = t.get("unit")
-        if unit is not None and not isinstance(unit, str):
+        if isinstance(unit, (int, float)) and not isinstance(unit, bool):
             unit = str(unit)
+        elif unit is not None:
+            unit = f.text(t, "unit", f"{tw}.unit", required=False)
         deadline = f.date(t, "deadline", f"{tw}.deadline", required=False)
         if None in (indicator, indicator_en, comparator):
             continue
@@ -446,6 +681,7 @@ def parse_plan(doc: Any, f: _Fields, source: str) -> tuple[m.Plan | None, dict]:
         return None, refs
     f.unknown_keys(p, _PLAN_KEYS, "plan")
     plan_id = f.ident(p, "id", "plan.id")
+    refs["line"] = f.line_of(p, "id")
     number = f.text(p, "number", "plan.number")
     title = f.text(p, "title", "plan.title")
     title_en = f.text(p, "title_en", "plan.title_en")
@@ -494,6 +730,7 @@ def parse_plan(doc: Any, f: _Fields, source: str) -> tuple[m.Plan | None, dict]:
 
     # sections
     sections: dict[str, m.Section] = {}
+    broken_sections: set[str] = set()   # defined with a problem: reported there, not where used
     for i, item, line in f.items(root, "sections", "sections"):
         where = f"sections[{i + 1}]"
         s = f.mapping(item, line, where)
@@ -509,7 +746,7 @@ def parse_plan(doc: Any, f: _Fields, source: str) -> tuple[m.Plan | None, dict]:
         stitle = f.text(s, "title", f"{where}.title")
         stitle_en = f.text(s, "title_en", f"{where}.title_en")
         parent = f.ident(s, "parent", f"{where}.parent", required=False)
-        if parent is not None and parent not in sections:
+        if parent is not None and parent not in sections and parent not in broken_sections:
             f.problem(f.line_of(s, "parent"), f"{where}.parent", f"unknown section {parent!r} (parents come first)")
         sector = f.ident(s, "sector", f"{where}.sector", required=False)
         if sector:
@@ -518,6 +755,8 @@ def parse_plan(doc: Any, f: _Fields, source: str) -> tuple[m.Plan | None, dict]:
         if task_force:
             refs["agencies"].append((task_force, f.line_of(s, "task_force"), f"{where}.task_force"))
         if None in (sid, snum, stitle, stitle_en):
+            if sid:
+                broken_sections.add(sid)
             continue
         if sid in sections:
             f.problem(f.line_of(s, "id"), f"{where}.id", f"duplicate section id {sid!r}")
@@ -547,7 +786,8 @@ def parse_plan(doc: Any, f: _Fields, source: str) -> tuple[m.Plan | None, dict]:
         section = subsection = None
         if sec_id is not None:
             if sec_id not in sections:
-                f.problem(f.line_of(md, "section"), f"{where}.section", f"unknown section {sec_id!r}")
+                if sec_id not in broken_sections:
+                    f.problem(f.line_of(md, "section"), f"{where}.section", f"unknown section {sec_id!r}")
             else:
                 inner = sections[sec_id]
                 section, subsection = (inner.parent, inner.id) if inner.parent else (inner.id, None)
@@ -575,7 +815,7 @@ def parse_plan(doc: Any, f: _Fields, source: str) -> tuple[m.Plan | None, dict]:
             role = normalise_role(role_raw) if isinstance(role_raw, str) else None
             if role is None:
                 f.problem(f.line_of(ad, "role") if "role" in ad else aline, f"{aw}.role",
-                          f"{role_raw!r} is not a role (牵头, 负责 or 配合)" if role_raw is not None
+                          f"{_show(role_raw)} is not a role (牵头, 负责 or 配合)" if role_raw is not None
                           else "required role is missing (牵头, 负责 or 配合)")
             if aid:
                 refs["agencies"].append((aid, f.line_of(ad, "agency"), f"{aw}.agency"))
@@ -644,6 +884,7 @@ class ParsedFile:
     plan: m.Plan | None = None
     refs: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
+    broken: dict = field(default_factory=dict)     # "agencies"/"sectors": ids defined with a problem
 
 
 def parse_document(name: str, doc: Any) -> ParsedFile:
@@ -663,6 +904,7 @@ def parse_document(name: str, doc: Any) -> ParsedFile:
         f.problem(getattr(doc, "line", None), None,
                   "not a policykg file: expected a top-level 'plan', 'agencies' or 'sectors' key")
     out.problems = f.problems
+    out.broken = f.broken
     return out
 
 
@@ -679,24 +921,38 @@ def parse_file(path: str | os.PathLike) -> ParsedFile:
 PARALLEL_MIN_FILES = 16
 
 
-def parse_files(files: list[Path], workers: int | None = None) -> list[ParsedFile]:
-    """Parse files, across all cores when there are many (YAML parsing is CPU-bound)."""
+def parse_files(files: list[Path], workers: int | None = None, progress=None) -> list[ParsedFile]:
+    """Parse files, across all cores when there are many (YAML parsing is CPU-bound).
+
+    ``progress(done, total)`` is called as files complete.
+    """
     workers = workers or os.cpu_count() or 1
-    if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
-        return [parse_file(p) for p in files]
+    total = len(files)
+    if workers <= 1 or total < PARALLEL_MIN_FILES:
+        out = []
+        for p in files:
+            out.append(parse_file(p))
+            if progress:
+                progress(len(out), total)
+        return out
     from concurrent.futures import ProcessPoolExecutor
 
+    out = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(parse_file, files, chunksize=max(1, len(files) // (workers * 8))))
+        for parsed in pool.map(parse_file, files, chunksize=max(1, min(16, total // (workers * 8)))):
+            out.append(parsed)
+            if progress:
+                progress(len(out), total)
+    return out
 
 
-def load(path: str | os.PathLike | None = None, workers: int | None = None) -> m.Dataset:
+def load(path: str | os.PathLike | None = None, workers: int | None = None, progress=None) -> m.Dataset:
     """Load a plan file (with the authority and sector files beside it) or a folder of them.
 
     ``path`` None loads the embedded Jincheng 2022 plan.  Raises DataError listing
     every problem found, each with file, line and field.
     """
-    return assemble(parse_files(discover(path), workers))
+    return assemble(parse_files(discover(path), workers, progress))
 
 
 def build_dataset(docs: list[tuple[str, Any]]) -> m.Dataset:
@@ -710,11 +966,16 @@ def assemble(parsed: list[ParsedFile]) -> m.Dataset:
     agencies: dict[str, m.Agency] = {}
     agency_where: dict[str, tuple[str, int | None]] = {}
     sectors: dict[str, m.Sector] = {}
+    sector_where: dict[str, tuple[str, int | None]] = {}
     plans: list[tuple[m.Plan, dict, str]] = []
     kinds_seen = set()
+    # ids defined with a problem (reported where defined) are not "unknown" where used
+    broken: dict[str, set[str]] = {"agencies": set(), "sectors": set()}
     for pf in parsed:
         kinds_seen.add(pf.kind)
         problems.extend(pf.problems)
+        for kind, ids in (pf.broken or {}).items():
+            broken[kind].update(ids)
         for agency, line in pf.agencies:
             if agency.id in agencies:
                 first = agency_where[agency.id]
@@ -728,37 +989,48 @@ def assemble(parsed: list[ParsedFile]) -> m.Dataset:
                 problems.append(Problem(pf.name, line, f"sector {sector.id}.id", "duplicate sector id"))
                 continue
             sectors[sector.id] = sector
+            sector_where[sector.id] = (pf.name, line)
         # references are checked only once a plan parsed completely
         if pf.plan is not None:
             plans.append((pf.plan, pf.refs, pf.name))
-    if "agencies" not in kinds_seen and plans:
+    # A file that could not be read at all may define any agency or sector: until it
+    # is fixed, reporting references as unknown would only repeat its problem.
+    unreadable = any(pf.kind is None and pf.problems for pf in parsed)
+    if "agencies" not in kinds_seen and plans and not unreadable:
         problems.append(Problem(plans[0][2], None, None,
                                 f"no authority file ({AUTHORITY_FILE}) found beside the plan"))
+        unreadable = True  # every agency would be unknown: the one problem says why
+
+    def unknown(kind: str, known: dict, ref: str) -> bool:
+        return not unreadable and ref not in known and ref not in broken[kind]
 
     # cross-file checks
+    cycles_seen: set[frozenset[str]] = set()
     for aid, agency in agencies.items():
         where = agency_where[aid]
         for member in agency.members:
-            if member not in agencies:
+            if unknown("agencies", agencies, member):
                 problems.append(Problem(where[0], where[1], f"agency {aid}.members", f"unknown agency id {member!r}"))
         cycle = _membership_cycle(aid, agencies)
-        if cycle:
+        if cycle and frozenset(cycle) not in cycles_seen:  # reported once, at its first agency
+            cycles_seen.add(frozenset(cycle))
             problems.append(Problem(where[0], where[1], f"agency {aid}.members",
                                     "membership cycle: " + " → ".join(cycle)))
     for sid, sector in sectors.items():
-        if sector.broader and sector.broader not in sectors:
-            problems.append(Problem(SECTORS_FILE, None, f"sector {sid}.broader", f"unknown sector {sector.broader!r}"))
+        if sector.broader and unknown("sectors", sectors, sector.broader):
+            problems.append(Problem(*sector_where[sid], f"sector {sid}.broader", f"unknown sector {sector.broader!r}"))
     plan_ids: dict[str, str] = {}
     for plan, refs, file in plans:
         for aid, line, where in refs["agencies"]:
-            if aid not in agencies:
+            if unknown("agencies", agencies, aid):
                 hint = _suggest(aid, agencies)
                 problems.append(Problem(file, line, where, f"unknown agency id {aid!r}{hint}"))
         for sid, line, where in refs["sectors"]:
-            if sid not in sectors:
+            if unknown("sectors", sectors, sid):
                 problems.append(Problem(file, line, where, f"unknown sector id {sid!r}"))
         if plan.id in plan_ids:
-            problems.append(Problem(file, None, "plan.id", f"duplicate plan id {plan.id!r} (also in {plan_ids[plan.id]})"))
+            problems.append(Problem(file, refs.get("line"), "plan.id",
+                                    f"duplicate plan id {plan.id!r} (also in {plan_ids[plan.id]})"))
         plan_ids.setdefault(plan.id, file)
     if problems:
         order = {pf.name: i for i, pf in enumerate(parsed)}

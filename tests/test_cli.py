@@ -260,3 +260,37 @@ def test_viz_command(tmp_path):
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     r = run("viz", "-o", str(out), "--sector", "no-such-sector", ok=False)
     assert r.exit_code == 2
+
+
+SPARQL_LEADS = """PREFIX pkg: <https://w3id.org/policykg/ontology#>
+SELECT ?n WHERE { ?m pkg:ledBy <https://w3id.org/policykg/id/agency/jc-commerce> ; pkg:measureNumber ?n } ORDER BY ?n"""
+
+
+def test_sparql_command_formats_and_file(ds, tmp_path):
+    expected = leads_model(ds, "jc-commerce", "lead")
+    data = json.loads(run("sparql", SPARQL_LEADS, "-f", "json").stdout)
+    assert data["head"]["vars"] == ["n"]
+    assert [int(b["n"]["value"]) for b in data["results"]["bindings"]] == expected
+    rq = tmp_path / "q.rq"
+    rq.write_text(SPARQL_LEADS, encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(run("sparql", f"@{rq}", "-f", "csv").stdout)))
+    assert [int(r["n"]) for r in rows] == expected
+    assert run("sparql", "ASK { ?s ?p ?o }").stdout.strip() == "yes"
+    r = run("sparql", "SELEC nonsense", ok=False)
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.output
+    r = run("sparql", f"@{tmp_path / 'missing.rq'}", ok=False)
+    assert r.exit_code == 2
+
+
+def test_push_needs_endpoint_and_dry_run_sends_nothing():
+    r = run("push", ok=False)
+    assert r.exit_code == 2 and "--endpoint" in r.stderr
+    r = run("--endpoint", "http://127.0.0.1:9", "push", "--dry-run", "-f", "json")
+    summary = json.loads(r.stdout)
+    assert summary["dry_run"] and summary["triples"] > 3000
+    assert {g["status"] for g in summary["graphs"]} == {"dry-run"}
+
+
+def test_unreachable_endpoint_is_one_line():
+    r = run("--endpoint", "http://127.0.0.1:9", "leads", "商务局", ok=False)
+    assert r.exit_code == 4 and r.stderr.count("\n") == 1 and "127.0.0.1:9" in r.stderr

@@ -245,11 +245,11 @@ def _build_lock(path: Path):
 # --------------------------------------------------------------------------- build and update
 
 
-def build_index(files: list[_Input], path: Path, workers: int | None = None) -> None:
+def build_index(files: list[_Input], path: Path, workers: int | None = None, progress=None) -> None:
     """Compile every file from scratch into a fresh index at ``path`` (atomic replace)."""
     from .. import loader
 
-    parsed = loader.parse_files([Path(f.path) for f in files], workers)
+    parsed = loader.parse_files([Path(f.path) for f in files], workers, progress)
     ds = loader.assemble(parsed)
     plan_of = {pf.name: (pf.kind, pf.plan.id if pf.plan else None) for pf in parsed}
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -325,7 +325,7 @@ def _fresh(stored: dict, files: list[_Input]) -> bool:
 
 
 def open_index(data: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None,
-               workers: int | None = None):
+               workers: int | None = None, progress=None):
     """The compiled index of ``data`` (a plan file or folder; None = the embedded plan).
 
     Compiled when missing or damaged, updated when input content changed.  Raises
@@ -350,7 +350,7 @@ def open_index(data: str | os.PathLike | None = None, cache_dir: str | os.PathLi
             elif db is None or not _update_index(db, path, files, _stored_files(db)):
                 if db is not None:
                     db.close()
-                build_index(files, path, workers)
+                build_index(files, path, workers, progress)
     except OSError:
         # An unwritable cache must not stop a question: answer from memory.
         from .. import loader
