@@ -53,6 +53,10 @@ def run(argv: str) -> str:
     return (result.stdout + result.stderr).rstrip("\n")
 
 
+def _summary(command) -> str:
+    return (command.help or "").strip().split("\n\n")[0].replace("\n", " ")
+
+
 def section() -> str:
     from policykg.cli import app
     import typer.main
@@ -68,8 +72,7 @@ def section() -> str:
         try:
             for name, argv, limit in EXAMPLES:
                 if name not in seen:
-                    doc = (commands[name].help or "").strip().split("\n\n")[0].replace("\n", " ")
-                    out.append(f"#### `policykg {name}`\n\n{doc}\n")
+                    out.append(f"#### `policykg {name}`\n\n{_summary(commands[name])}\n")
                     seen.add(name)
                 lines = run(argv).splitlines()
                 shown = lines[:limit] + ([f"… ({len(lines) - limit} more lines)"] if len(lines) > limit else [])
@@ -78,8 +81,8 @@ def section() -> str:
             os.chdir(cwd)
     missing = sorted(set(commands) - seen)
     if missing:
-        out.append("Also: " + ", ".join(f"`policykg {m}` ({(commands[m].help or '').splitlines()[0]})"
-                                         for m in missing) + "; see `policykg COMMAND --help`.\n")
+        out.append("".join(f"#### `policykg {m}`\n\n{_summary(commands[m])}\n\n" for m in missing)
+                   + "(Needs a server: see *A shared SPARQL server for a team* below.)\n")
     return "\n".join(out)
 
 
