@@ -58,11 +58,17 @@ __all__ = ["Extraction", "extract_text", "extract_file", "dump_yaml", "normalise
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAS_CJK = re.compile(f"[{_CJK}]")
 
+#: Invisible characters copy-paste leaves in text -- zero-width spaces and joiners,
+#: soft hyphens, direction marks, stray control characters -- are dropped, so that
+#: 市商\u200b务局 reads and matches as 市商务局.
+_INVISIBLE = (*range(0x00, 0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0), 0xAD, *range(0x200B, 0x2010),
+              *range(0x202A, 0x202F), *range(0x2060, 0x2065), *range(0x2066, 0x2070))
 #: Full-width digits and letters (and ％ ＋) become ASCII; CJK punctuation stays.
 _WIDTH = str.maketrans({
     **{chr(c): chr(c - 0xFEE0) for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
                                           *range(0xFF41, 0xFF5B))},
     "％": "%", "＋": "+",
+    **{chr(c): None for c in _INVISIBLE},
 })
 _DIGIT_DOT = re.compile(r"(?<=\d)．(?=\d)")
 _SPACE_RUN = re.compile(r"[ \t\u00a0\u3000\ufeff]+")
@@ -102,7 +108,7 @@ def _widen(line: str) -> str:
 
 
 def normalise_line(line: str) -> str:
-    """One line with width, spaces and document-number brackets normalised."""
+    """One line with width, spaces and document-number brackets normalised, invisible characters dropped."""
     line = _DIGIT_DOT.sub(".", line.translate(_WIDTH))
     line = _SPACE_RUN.sub(_space, line.strip(" \t\u00a0\u3000\ufeff\r\n"))
     if _HAS_CJK.search(line):
@@ -120,8 +126,10 @@ def normalise_text(text: str) -> str:
 # --------------------------------------------------------------------------
 
 _CN_NUMERAL = "一二三四五六七八九十"
-_SECTION = re.compile(rf"^(?P<num>[{_CN_NUMERAL}]+)、\s*(?P<rest>.+)$")
-_SUBSECTION = re.compile(rf"^（(?P<num>[{_CN_NUMERAL}]+)）\s*(?P<rest>.+)$")
+#: A Chinese numeral 一 … 九十九: the only ones :func:`_cn_int` reads (十十一 is no number).
+_CN_NUMBER = "(?:[二三四五六七八九]?十[一二三四五六七八九]?|[一二三四五六七八九])"
+_SECTION = re.compile(rf"^(?P<num>{_CN_NUMBER})、\s*(?P<rest>.+)$")
+_SUBSECTION = re.compile(rf"^（(?P<num>{_CN_NUMBER})）\s*(?P<rest>.+)$")
 #: 1. / 1． / 1、 at the start of a paragraph, not a decimal (1.5亿元) nor a year (2022年).
 _MEASURE = re.compile(r"^(?P<num>\d{1,3})\s*[.．、](?!\d)\s*(?P<rest>.+)$")
 _TRAILER = re.compile(r"^(?:抄送|抄报|附件)\s*[：:]")
@@ -205,8 +213,8 @@ def _cn_int(text: str) -> int:
 # --------------------------------------------------------------------------
 
 _DATE = re.compile(r"^(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?:印发)?$")
-_CN_DATE = re.compile(r"^(?P<y>[〇零○一二三四五六七八九]{4})年(?P<m>[一二三四五六七八九十]{1,2})月"
-                      r"(?P<d>[一二三四五六七八九十]{1,3})日(?:印发)?$")
+_CN_DATE = re.compile(rf"^(?P<y>[〇零○一二三四五六七八九]{{4}})年(?P<m>{_CN_NUMBER})月"
+                      rf"(?P<d>{_CN_NUMBER})日(?:印发)?$")
 _NOTICE_TITLE = re.compile(r"关于.+的通知$")
 _PUBLISHED_TITLE = re.compile(r"关于印发《?(?P<title>.+?)》?的通知$")
 _REGION = re.compile(r"^(?P<region>.+?(?:自治区|省|市|州|盟|县|区))")
@@ -604,8 +612,9 @@ class _Registry:
 _UNITS = "个百分点|平方米|公里|千米|人次|家次|个|家|项|户|亩|人|次|所|座|条|处|名|场|元|辆|套|台|吨|张|栋|批|件|例|床|%"
 _TIME_UNITS = "个月|个工作日|工作日|小时|天|周"
 _TIME_UNIT_SET = frozenset(_TIME_UNITS.split("|"))
+#: At most 15 digits a side: no target is larger, and int() refuses numbers of thousands of digits.
 _QTY = re.compile(
-    r"(?<![\d.:：A-Za-z第])(?P<a>\d+(?:\.\d+)?)(?:[-－—–~～至](?P<b>\d+(?:\.\d+)?))?"
+    r"(?<![\d.:：A-Za-z第])(?P<a>\d{1,15}(?:\.\d{1,15})?)(?:[-－—–~～至](?P<b>\d{1,15}(?:\.\d{1,15})?))?"
     r"(?P<more1>余|多)?(?P<mult>[万亿千])?(?P<more2>余|多)?"
     rf"(?P<unit>{_TIME_UNITS}|{_UNITS})(?P<post>以上|以下|以内|左右)?")
 _QTY_VERB = re.compile(r"(?P<verb>由|从|降至|降到|降低至|压减至|压减到|缩短至|缩短到|压缩至|压缩到|控制在"
