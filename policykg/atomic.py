@@ -29,23 +29,22 @@ _TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if 
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8",
-                newline: str | None = None) -> Iterator[IO]:
-    """Open a temporary file that replaces ``path`` only when the block succeeds."""
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path beside ``path`` that replaces it only when the block succeeds.
+
+    For writers that need a file name rather than a handle (SQLite, a serializer);
+    :func:`atomic_open` is this with an open file.
+    """
     target = Path(path)
-    binary = "b" in mode
     folder = target.parent if str(target.parent) else Path(".")
     with _interrupts_raise():
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+            os.close(fd)
         except OSError as exc:
             raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
         try:
-            with os.fdopen(fd, "wb" if binary else "w",
-                           **({} if binary else {"encoding": encoding, "newline": newline})) as fh:
-                yield fh
-                fh.flush()
-                os.fsync(fh.fileno())
+            yield Path(tmp)
             if target.is_dir():
                 raise OutputError(f"{target}: is a folder, not a file")
             # mkstemp creates 0600; give the file the permissions a normal write would
@@ -60,6 +59,22 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
                 raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
             raise
     _remove_stale_temporaries(folder, target.name)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8",
+                newline: str | None = None) -> Iterator[IO]:
+    """Open a temporary file that replaces ``path`` only when the block succeeds."""
+    binary = "b" in mode
+    with atomic_path(path) as tmp:
+        try:
+            fh = open(tmp, "wb" if binary else "w", **({} if binary else {"encoding": encoding, "newline": newline}))
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        with fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
 
 
 def write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:

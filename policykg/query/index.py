@@ -19,8 +19,9 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 from pathlib import Path
+
+from ..errors import OutputError
 
 SCHEMA_VERSION = "2"
 
@@ -252,9 +253,9 @@ def build_index(files: list[_Input], path: Path, workers: int | None = None, pro
     parsed = loader.parse_files([Path(f.path) for f in files], workers, progress)
     ds = loader.assemble(parsed)
     plan_of = {pf.name: (pf.kind, pf.plan.id if pf.plan else None) for pf in parsed}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    from ..atomic import atomic_path
+
+    with atomic_path(path) as tmp:
         db = sqlite3.connect(tmp)
         try:
             db.executescript(_SCHEMA)
@@ -265,11 +266,6 @@ def build_index(files: list[_Input], path: Path, workers: int | None = None, pro
                 db.executemany("INSERT INTO meta VALUES (?,?)", [("schema", SCHEMA_VERSION)])
         finally:
             db.close()
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
     _write_sidecar(path)
 
 
@@ -351,7 +347,7 @@ def open_index(data: str | os.PathLike | None = None, cache_dir: str | os.PathLi
                 if db is not None:
                     db.close()
                 build_index(files, path, workers, progress)
-    except OSError:
+    except (OSError, OutputError):
         # An unwritable cache must not stop a question: answer from memory.
         from .. import loader
 
