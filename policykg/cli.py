@@ -390,11 +390,12 @@ def sparql(ctx: typer.Context,
         except (OSError, UnicodeDecodeError) as exc:
             raise errors.UsageError(f"{query[1:]}: cannot read the query: {getattr(exc, 'strerror', None) or exc}") from None
     if st.endpoint:
-        engine = st.index().engine
+        result = st.index().engine.query(query)
     else:
-        from .query.sparql import LocalEngine
-        engine = LocalEngine.from_dataset(st.dataset(), st.base_iri)
-    result = engine.query(query)
+        # the compiled on-disk store: kept fresh plan by plan, like the index
+        from .query.rdfstore import open_store, query as run_query
+
+        result = run_query(open_store(st.data, st.cache_dir, st.base_iri, _progress("compiling")), query)
     if fmt is Fmt.json:
         _out(result.to_json())
     elif fmt is Fmt.csv:

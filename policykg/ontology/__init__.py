@@ -112,6 +112,8 @@ class PKG(DefinedNamespace):
     level: URIRef
     year: URIRef
     issuerName: URIRef
+    # links between plans of a corpus
+    resolvesTo: URIRef
 
     _extras = [
         "role-lead", "role-responsible", "role-support",
