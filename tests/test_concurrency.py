@@ -102,10 +102,14 @@ def temporaries(folder: Path) -> list[Path]:
 
 
 def wait_until_writing(proc: subprocess.Popen, folder: Path, timeout: float = 120) -> Path:
-    """The export's temporary file, once it holds some of the output."""
+    """The export's temporary file, as soon as it exists.
+
+    It appears before the triples are made, so the interrupt lands while the
+    export is busy; waiting for the first bytes left only the last fast write
+    to hit, and a loaded machine could finish it first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        written = [p for p in temporaries(folder) if p.stat().st_size > 0]
+        written = temporaries(folder)
         if written:
             return written[0]
         assert proc.poll() is None, f"export ended before it was caught writing: {proc.stderr.read().decode()}"
