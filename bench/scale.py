@@ -15,7 +15,8 @@ seed) and every command runs as its own process with a fresh cache folder
   edited back: the median of the runs), index and RDF;
 - nothing changed: opening the index, and opening the RDF store, when fresh;
 - ``policykg --data DIR leads AGENCY`` end to end, median of ``--runs``;
-- one SPARQL query on the compiled store (open + query in a fresh process);
+- one SPARQL query on the compiled store: the library (open + query in a fresh
+  process) and ``policykg --data DIR sparql QUERY -f json`` end to end, medians;
 - Turtle export of the compiled corpus (``export_turtle``), in triples per
   second, against pyoxigraph's own serializer dumping the same store.
 
@@ -204,6 +205,7 @@ def measure(data: Path, cache: Path, runs: int, cold_runs: int, tmp: Path) -> di
     r["fresh_store"] = median_run([PY, "-c", OPEN_STORE, str(data)], env, runs)
     r["leads"] = median_run([*cli, "leads", AGENCY], env, runs)
     r["sparql"] = median_run([PY, "-c", SPARQL, str(data), QUERY], env, runs)
+    r["sparql_cli"] = median_run([*cli, "sparql", QUERY, "-f", "json"], env, runs)
     ttl = tmp / f"export-{data.name}.ttl"
     r["export"] = median_run([PY, "-c", EXPORT, str(data), str(ttl)], env, max(3, runs // 3))
     r["oxigraph_dump"] = run([PY, "-c", OXI_DUMP, str(data), str(tmp / f"dump-{data.name}.trig")], env)
@@ -217,6 +219,7 @@ def measure(data: Path, cache: Path, runs: int, cold_runs: int, tmp: Path) -> di
         out[key]["triples_per_s"] = triples / r[key].wall          # the whole process
         out[key]["writing_triples_per_s"] = triples / written     # the writer alone
     out["sparql"]["rows"] = int(r["sparql"].out.splitlines()[-1])
+    out["sparql_cli"]["rows"] = len(json.loads(r["sparql_cli"].out)["results"]["bindings"])
     return out
 
 
@@ -243,7 +246,8 @@ def report(results: dict, floor: Run, loads: tuple[str, str]) -> str:
         lines += [f"### {n:,} plan{'s' if n != 1 else ''}: {res['triples']:,} triples", "",
                   f"Naive baseline (rdflib parses the Turtle, then the first SPARQL query): "
                   f"{mark}{fmt_s(naive['wall'])}" + (" (extrapolated from the largest measured size)"
-                                                      if naive.get("extrapolated") else "") + ".", "",
+                                                      if naive.get("extrapolated") else
+                                                      f", peak memory {naive['rss_mb']:,.0f} MB") + ".", "",
                   "| figure | wall | CPU | ÷ floor | naive ÷ | peak memory | target |",
                   "|---|---:|---:|---:|---:|---:|---|"]
 
@@ -268,7 +272,9 @@ def report(results: dict, floor: Run, loads: tuple[str, str]) -> str:
         row("nothing changed: open index", "fresh_index", targets["fresh"])
         row("nothing changed: open store", "fresh_store", targets["fresh"])
         row(f"`policykg leads {AGENCY}` (median)", "leads", targets["leads"])
-        row(f"SPARQL on the store, {res['sparql']['rows']} rows (median)", "sparql", None)
+        row(f"SPARQL on the store, {res['sparql']['rows']} rows: open + query (median)", "sparql", None)
+        if "sparql_cli" in res:
+            row(f"`policykg sparql` on the store, {res['sparql_cli']['rows']} rows (median)", "sparql_cli", None)
         e, d = res["export"], res["oxigraph_dump"]
         lines += ["", f"Turtle export (`Compiled.export_turtle`, median): {e['triples_per_s']:,.0f} triples/s for the "
                   f"whole process ({fmt_s(e['wall'])}, CPU {e['cpu']:.1f} s, {e['rss_mb']:,.0f} MB), "
@@ -287,6 +293,7 @@ def report(results: dict, floor: Run, loads: tuple[str, str]) -> str:
                            ("cold store", "cold_store"), ("recompile index", "recompile_index"),
                            ("recompile chunks + store", "recompile_rdf"), ("open index (fresh)", "fresh_index"),
                            ("open store (fresh)", "fresh_store"), ("leads", "leads"), ("SPARQL", "sparql"),
+                           ("`policykg sparql`", "sparql_cli"),
                            ("Turtle export", "export"), ("naive", "naive")):
             ratio = results[b][key]["wall"] / results[a][key]["wall"]
             lines.append(f"| {label} | {ratio:.2f} | {math.log(ratio) / math.log(b / a):.2f} |")
