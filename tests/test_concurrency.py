@@ -39,7 +39,13 @@ def policykg(*args: str, cache: Path) -> subprocess.Popen:
     env = dict(os.environ, POLICYKG_CACHE_DIR=str(cache),
                PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
     return subprocess.Popen([sys.executable, "-m", "policykg", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env)
+                            stderr=subprocess.PIPE, env=env, preexec_fn=_default_interrupts)
+
+
+def _default_interrupts() -> None:
+    """Give the child the SIGINT a user's terminal gives: a test runner started in the
+    background (nohup, `cmd &`) inherits SIGINT ignored, and Python then keeps it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="module")
