@@ -34,10 +34,10 @@ from ..names import AgencyResolver
 from ..ontology import EFFECTIVE_ROLE_TERMS, PKG, PREFIXES, ROLE_TERMS
 from ..roles import RAW_ROLES
 from .sparql import IRI, LocalEngine, RemoteEngine
+from .store import ROLE_FILTERS, check_role_filter, sort_agency_summary
 
 __all__ = ["SparqlIndex", "open_endpoint", "ROLE_FILTERS", "DATA_PATTERN"]
 
-ROLE_FILTERS = ("lead", "support", "any")
 
 _PROLOGUE = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in {
     **PREFIXES, "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
@@ -64,13 +64,6 @@ _TARGET_FIELDS = """
   OPTIONAL { ?t pkg:text ?text }
 """
 
-_SUMMARY_SORT: dict[str, Callable[[dict], Any]] = {
-    "total": lambda x: (-x["total"], -x["lead"], x["id"]),
-    "lead": lambda x: (-x["lead"], -x["total"], x["id"]),
-    "support": lambda x: (-x["support"], -x["total"], x["id"]),
-    "name": lambda x: (x["name"], x["id"]), "id": lambda x: x["id"],
-    "kind": lambda x: (x["kind"], x["id"]),
-}
 
 
 def _tail(iri: str) -> str:
@@ -290,8 +283,7 @@ class SparqlIndex:
         ``via`` = the collective's id, unless ``direct``; a measure naming the
         agency itself is listed once, as a direct duty.
         """
-        if role not in ROLE_FILTERS:
-            raise UsageError(f"role must be one of {', '.join(ROLE_FILTERS)}, not {role!r}")
+        check_role_filter(role)
         self._plan_list()
         iri = self._agency_iri.get(agency_id)
         if iri is None:
@@ -339,9 +331,7 @@ class SparqlIndex:
             c = counts.get(aid, {"lead": 0, "support": 0})
             out.append({"id": aid, "name": r["name"], "name_en": r["name_en"], "kind": r["kind"],
                         "lead": c["lead"], "support": c["support"], "total": c["lead"] + c["support"]})
-        if sort not in _SUMMARY_SORT:
-            raise UsageError(f"sort must be one of {', '.join(_SUMMARY_SORT)}, not {sort!r}")
-        return sorted(out, key=_SUMMARY_SORT[sort])
+        return sort_agency_summary(out, sort)
 
     def agency_profile(self, agency_id: str, plans: list[str] | None = None, top: int = 10) -> dict[str, Any]:
         """One agency: names, kind, memberships, measures by role, closest partners."""

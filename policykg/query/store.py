@@ -17,6 +17,28 @@ from ..roles import RAW_ROLES
 
 ROLE_FILTERS = ("lead", "support", "any")
 
+#: Orders of the agency summary, shared by every backend so they sort alike.
+SUMMARY_SORT = {
+    "total": lambda x: (-x["total"], -x["lead"], x["id"]),
+    "lead": lambda x: (-x["lead"], -x["total"], x["id"]),
+    "support": lambda x: (-x["support"], -x["total"], x["id"]),
+    "name": lambda x: (x["name"], x["id"]), "id": lambda x: x["id"],
+    "kind": lambda x: (x["kind"], x["id"]),
+}
+
+
+def check_role_filter(role: str) -> None:
+    """Raise UsageError unless ``role`` is lead, support or any."""
+    if role not in ROLE_FILTERS:
+        raise UsageError(f"role must be one of {', '.join(ROLE_FILTERS)}, not {role!r}")
+
+
+def sort_agency_summary(rows: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
+    """Agency summary rows in one of the SUMMARY_SORT orders."""
+    if sort not in SUMMARY_SORT:
+        raise UsageError(f"sort must be one of {', '.join(SUMMARY_SORT)}, not {sort!r}")
+    return sorted(rows, key=SUMMARY_SORT[sort])
+
 
 class IndexResolver(AgencyResolver):
     """The resolver's rules over the index's names table: no need to load every name."""
@@ -107,8 +129,7 @@ class Index:
         ``via`` = the collective's id, unless ``direct``; a measure naming the
         agency itself is listed once, as a direct duty.
         """
-        if role not in ROLE_FILTERS:
-            raise UsageError(f"role must be one of {', '.join(ROLE_FILTERS)}, not {role!r}")
+        check_role_filter(role)
         via_ids = [] if direct else [r[0] for r in self.db.execute(
             "SELECT collective FROM membership WHERE member = ?", (agency_id,))]
         holders = [agency_id, *via_ids]
@@ -143,14 +164,7 @@ class Index:
             lead, support = counts.get(aid, (0, 0))
             out.append({"id": aid, "name": r["name"], "name_en": r["name_en"], "kind": r["kind"],
                         "lead": lead, "support": support, "total": lead + support})
-        keys = {"total": lambda x: (-x["total"], -x["lead"], x["id"]),
-                "lead": lambda x: (-x["lead"], -x["total"], x["id"]),
-                "support": lambda x: (-x["support"], -x["total"], x["id"]),
-                "name": lambda x: (x["name"], x["id"]), "id": lambda x: x["id"],
-                "kind": lambda x: (x["kind"], x["id"])}
-        if sort not in keys:
-            raise UsageError(f"sort must be one of {', '.join(keys)}, not {sort!r}")
-        return sorted(out, key=keys[sort])
+        return sort_agency_summary(out, sort)
 
     def agency_profile(self, agency_id: str, plans: list[str] | None = None, top: int = 10) -> dict[str, Any]:
         """One agency: names, kind, memberships, measures by role, closest partners."""
