@@ -26,7 +26,7 @@ listed among ``aliases``.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import UnknownMeasure, UsageError
 from ..model import DOC_RELATIONS
