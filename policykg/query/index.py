@@ -20,6 +20,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
+from typing import Iterable
 
 from ..errors import OutputError
 
@@ -269,23 +270,43 @@ def build_index(files: list[_Input], path: Path, workers: int | None = None, pro
     _write_sidecar(path)
 
 
+def authority_stubs(agencies: Iterable[str], sectors: Iterable[str]) -> list:
+    """The stored authority as parsed files, to validate changed plans without re-reading every authority file.
+
+    Plans are checked against ids only (:func:`policykg.loader.assemble` reads no
+    more of an agency or sector than its id and members, and members only of the
+    authority itself, which is unchanged when this is used), so messages are the
+    loader's own.
+    """
+    from .. import loader
+    from ..model import Agency, Sector
+
+    return [loader.ParsedFile("<authority>", "agencies", agencies=[(Agency(i, i, i, "other"), None) for i in agencies]),
+            loader.ParsedFile("<sectors>", "sectors", sectors=[(Sector(i, i, i), None) for i in sectors])]
+
+
 def _update_index(db: sqlite3.Connection, path: Path, files: list[_Input], stored: dict) -> bool:
-    """Bring an intact index up to date in place; False if it needs a full rebuild."""
+    """Bring an intact index up to date in place; False if it needs a full rebuild.
+
+    Only files whose size or mtime moved are hashed, only those whose content
+    changed are parsed, and changed plans are validated against the agency and
+    sector ids the index holds: the authority files are not read again.
+    """
     from .. import loader
 
     now = {f.path: f for f in files}
-    changed = [f for f in files if f.path not in stored or stored[f.path][2] != f.digest()]
+    moved = [f for f in files if f.path not in stored or stored[f.path][:2] != (f.size, f.mtime_ns)]
+    changed = [f for f in moved if f.path not in stored or stored[f.path][2] != f.digest()]
     removed = [p for p in stored if p not in now]
-    touched = [f for f in files if f.path in stored and f not in changed
-               and stored[f.path][:2] != (f.size, f.mtime_ns)]
-    if any(stored[p][3] != "plan" for p in removed):
-        return False
+    touched = [f for f in moved if f not in changed]
+    if any(stored[p][3] != "plan" for p in removed) or any(stored[f.path][3] != "plan"
+                                                          for f in changed if f.path in stored):
+        return False  # an authority or sector file changed or went: everything is read against it
     parsed_changed = loader.parse_files([Path(f.path) for f in changed])
-    if any(pf.kind != "plan" for pf in parsed_changed) or any(stored.get(f.path, (0, 0, "", "plan"))[3] != "plan"
-                                                           for f in changed):
-        return False  # an authority or sector file changed: everything is read against it
-    shared = [loader.parse_file(Path(p)) for p, row in stored.items() if row[3] in ("agencies", "sectors")
-              and p in now]
+    if any(pf.kind != "plan" for pf in parsed_changed if not pf.problems):
+        return False  # a new authority or sector file
+    shared = authority_stubs([i for (i,) in db.execute("SELECT id FROM agencies ORDER BY seq")],
+                             [i for (i,) in db.execute("SELECT id FROM sectors ORDER BY id")])
     ds = loader.assemble(shared + parsed_changed)  # validates the changed plans against the authority
     gone = {stored[p][4] for p in removed} | {stored[f.path][4] for f in changed if f.path in stored}
     gone.discard(None)

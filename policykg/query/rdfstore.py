@@ -382,19 +382,11 @@ def _build_db(files: list, path: Path, base: str, workers: int | None, progress:
 
 
 def _authority_stubs(db: sqlite3.Connection) -> list:
-    """The stored authority as parsed files, to validate changed plans without re-reading every authority file.
-
-    Plans are checked against ids only (:func:`policykg.loader.assemble` reads no
-    more of an agency or sector than its id and members), so messages are the loader's own.
-    """
-    from .. import loader
-    from ..model import Agency, Sector
+    """The stored authority ids, to validate changed plans against (see :func:`.index.authority_stubs`)."""
+    from .index import authority_stubs
 
     rows = list(db.execute("SELECT kind, id FROM authority ORDER BY kind, id"))
-    agencies = [(Agency(i, i, i, "other"), None) for k, i in rows if k == "agency"]
-    sectors = [(Sector(i, i, i), None) for k, i in rows if k == "sector"]
-    return [loader.ParsedFile("<authority>", "agencies", agencies=agencies),
-            loader.ParsedFile("<sectors>", "sectors", sectors=sectors)]
+    return authority_stubs([i for k, i in rows if k == "agency"], [i for k, i in rows if k == "sector"])
 
 
 def _update_db(db: sqlite3.Connection, files: list, base: str, workers: int | None, progress: Progress | None,
