@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from policykg import model as m
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -94,3 +97,21 @@ def any_dataset(request) -> m.Dataset:
 def _private_cache(tmp_path_factory, monkeypatch):
     """Every test compiles indexes into its own cache, never the user's ~/.cache."""
     monkeypatch.setenv("POLICYKG_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="session")
+def make_corpus():
+    """``make_corpus(n, out)``: a synthetic corpus of ``n`` plans written by bench/make_corpus.py (seed 1)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("make_corpus", ROOT / "bench" / "make_corpus.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("make_corpus", mod)
+    spec.loader.exec_module(mod)
+
+    def make(n: int, out: Path) -> Path:
+        mod.make_corpus(n, 1, out)
+        return out
+
+    return make

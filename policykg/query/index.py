@@ -247,12 +247,19 @@ def _build_lock(path: Path):
 # --------------------------------------------------------------------------- build and update
 
 
-def build_index(files: list[_Input], path: Path, workers: int | None = None, progress=None) -> None:
-    """Compile every file from scratch into a fresh index at ``path`` (atomic replace)."""
+def build_index(files: list[_Input], path: Path, workers: int | None = None, progress=None,
+                parsed: list | None = None, ds=None) -> None:
+    """Compile every file from scratch into a fresh index at ``path`` (atomic replace).
+
+    ``parsed`` and ``ds``: the loader's reading of ``files`` (whole plans) and the
+    dataset assembled from it, when the caller has them already; else made here.
+    """
     from .. import loader
 
-    parsed = loader.parse_files([Path(f.path) for f in files], workers, progress)
-    ds = loader.assemble(parsed)
+    if parsed is None:
+        parsed = loader.parse_files([Path(f.path) for f in files], workers, progress)
+    if ds is None:
+        ds = loader.assemble(parsed)
     plan_of = {pf.name: (pf.kind, pf.plan.id if pf.plan else None) for pf in parsed}
     from ..atomic import atomic_path
 

@@ -228,17 +228,19 @@ class _PlanChunk:
     sectors: list[str]
 
 
-def _compile_file(job: tuple[str, str]):
+def _compile_file(job: tuple[str, str, bool]):
     """Parse one input file and, for a valid plan, compile its chunks.  Runs in worker processes.
 
-    Returns the ParsedFile with the plan stripped to its head and documents (all
-    the parent needs to validate and link; the body travels as the chunk) and
-    the :class:`_PlanChunk` (None for other files or files with problems).
+    Returns the ParsedFile and the :class:`_PlanChunk` (None for other files or
+    files with problems).  Unless ``keep`` (the third item of ``job``) asks for the
+    whole plan (for the index, built from the same parse), the plan is stripped to
+    its head and documents: all the chunk database needs to validate and link;
+    the body travels as the chunk.
     """
     from .. import loader
     from ..graph.compile import iter_document_triples, iter_plan_triples
 
-    name, base = job
+    name, base, keep = job
     pf = loader.parse_file(Path(name))
     if pf.kind != "plan" or pf.plan is None or pf.problems:
         return pf, None
@@ -251,13 +253,15 @@ def _compile_file(job: tuple[str, str]):
     chunk = _PlanChunk(_digest(ttl), count, zlib.compress(ttl, _ZLIB_LEVEL), documents,
                        sorted({r[0] for r in pf.refs.get("agencies", ())}),
                        sorted({r[0] for r in pf.refs.get("sectors", ())}))
-    pf.plan = dataclasses.replace(plan, sections=(), measures=(), targets=())
+    if not keep:
+        pf.plan = dataclasses.replace(plan, sections=(), measures=(), targets=())
     return pf, chunk
 
 
-def _compile_files(names: list[str], base: str, workers: int | None, progress: Progress | None) -> list:
+def _compile_files(names: list[str], base: str, workers: int | None, progress: Progress | None,
+                   keep: bool = False) -> list:
     """Every file through :func:`_compile_file`, on every core when there are many."""
-    jobs = [(n, base) for n in names]
+    jobs = [(n, base, keep) for n in names]
     workers = workers or os.cpu_count() or 1
     out = []
     if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
@@ -347,13 +351,20 @@ def _refresh_links(db: sqlite3.Connection, base: str) -> None:
     _put_graph(db, "links", *_turtle(iter_link_triples((documents, plans), base, "ntriples"), _Shortener(base)))
 
 
-def _build_db(files: list, path: Path, base: str, workers: int | None, progress: Progress | None) -> None:
-    """Compile every input from scratch into a fresh chunk database that replaces the one at ``path``."""
+def _build_db(files: list, path: Path, base: str, workers: int | None, progress: Progress | None,
+              results: list | None = None, ds=None) -> None:
+    """Compile every input from scratch into a fresh chunk database that replaces the one at ``path``.
+
+    ``results`` and ``ds``: what :func:`_compile_files` and the loader made of
+    ``files`` already (see :func:`policykg.query.build.compile_all`), else made here.
+    """
     from .. import loader
 
-    results = _compile_files([f.path for f in files], base, workers, progress)
+    if results is None:
+        results = _compile_files([f.path for f in files], base, workers, progress)
     parsed = [pf for pf, _ in results]
-    ds = loader.assemble(parsed)  # raises DataError before anything is written
+    if ds is None:
+        ds = loader.assemble(parsed)  # raises DataError before anything is written
     chunks = {pf.name: chunk for pf, chunk in results}
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
