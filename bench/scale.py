@@ -10,7 +10,9 @@ seed) and every command runs as its own process with a fresh cache folder
 
 - cold compile: the SQLite index (``policykg --data DIR leads AGENCY``, whose
   first run builds it) and the RDF (``compile_rdf`` chunks, then the pyoxigraph
-  store), each timed alone; the median of ``--cold-runs`` builds from an empty cache;
+  store), each timed alone; then ``policykg compile --no-store`` (index and
+  chunks from one parse) and ``policykg compile`` (all three), each from an
+  empty cache; the median of ``--cold-runs`` builds;
 - recompile after one plan file's content changed (a measure title edited, then
   edited back: the median of the runs), index and RDF;
 - nothing changed: opening the index, and opening the RDF store, when fresh;
@@ -176,13 +178,22 @@ def measure(data: Path, cache: Path, runs: int, cold_runs: int, tmp: Path) -> di
     env = dict(os.environ, POLICYKG_CACHE_DIR=str(cache), PYTHONPATH=str(REPO), PYTHONDONTWRITEBYTECODE="1")
     cli = [PY, "-m", "policykg", "--data", str(data)]
     r: dict[str, Run] = {}
-    cold: dict[str, list[Run]] = {"cold_index": [], "cold_chunks": [], "cold_store": []}
-    for _ in range(cold_runs):  # each from an empty cache
+    cold: dict[str, list[Run]] = {"cold_index": [], "cold_chunks": [], "cold_store": [],
+                                  "cold_compile_nostore": [], "cold_compile": []}
+
+    def empty() -> None:
         shutil.rmtree(cache, ignore_errors=True)
         cache.mkdir(parents=True)
+
+    for _ in range(cold_runs):  # each from an empty cache
+        empty()
         cold["cold_index"].append(run([*cli, "leads", AGENCY], env))
         cold["cold_chunks"].append(run([PY, "-c", COMPILE_RDF, str(data)], env))
         cold["cold_store"].append(run([PY, "-c", OPEN_STORE, str(data)], env))
+        empty()
+        cold["cold_compile_nostore"].append(run([*cli, "compile", "--no-store"], env))
+        empty()
+        cold["cold_compile"].append(run([*cli, "compile"], env))
     for key, samples in cold.items():
         r[key] = _median(samples)
     triples = int(cold["cold_chunks"][0].out.splitlines()[-1])
@@ -265,7 +276,9 @@ def report(results: dict, floor: Run, loads: tuple[str, str]) -> str:
         row("cold compile: index", "cold_index", None)
         row("cold compile: RDF chunks", "cold_chunks", None)
         row("cold compile: store from chunks", "cold_store", None)
-        row("cold compile: all three", "", targets["cold"], ["cold_index", "cold_chunks", "cold_store"])
+        row("cold compile: the three apart", "", None, ["cold_index", "cold_chunks", "cold_store"])
+        row("cold compile: `policykg compile --no-store` (index + chunks, one parse)", "cold_compile_nostore", None)
+        row("cold compile: `policykg compile` (index, chunks, store)", "cold_compile", targets["cold"])
         row("one plan changed: index", "recompile_index", None)
         row("one plan changed: chunks + store", "recompile_rdf", None)
         row("one plan changed: both", "", targets["recompile"], ["recompile_index", "recompile_rdf"])
@@ -290,7 +303,8 @@ def report(results: dict, floor: Run, loads: tuple[str, str]) -> str:
         lines += [f"### Growth from {a:,} to {b:,} plans ({b / a:.0f}× the plans)", "",
                   "| figure | ×time | exponent k (time ∝ N^k) |", "|---|---:|---:|"]
         for label, key in (("cold index", "cold_index"), ("cold chunks", "cold_chunks"),
-                           ("cold store", "cold_store"), ("recompile index", "recompile_index"),
+                           ("cold store", "cold_store"), ("`policykg compile --no-store`", "cold_compile_nostore"),
+                           ("`policykg compile`", "cold_compile"), ("recompile index", "recompile_index"),
                            ("recompile chunks + store", "recompile_rdf"), ("open index (fresh)", "fresh_index"),
                            ("open store (fresh)", "fresh_store"), ("leads", "leads"), ("SPARQL", "sparql"),
                            ("`policykg sparql`", "sparql_cli"),
