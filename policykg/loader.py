@@ -20,6 +20,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -70,83 +71,168 @@ _CORE = "tag:yaml.org,2002:"
 _ACCEPTED_TAGS = frozenset(_CORE + t for t in ("null", "bool", "int", "float", "str", "timestamp", "map", "seq"))
 
 
+class _RefusedHere(Exception):
+    """A :class:`_Refused` whose field is not known yet where it is raised: each mapping
+    and list it leaves adds its key or item number to ``steps`` (innermost first), so
+    the field path is only worked out for a value that has a problem."""
+
+    def __init__(self, line: int, message: str, step: str | None = None):
+        super().__init__(line, message)
+        self.steps = [] if step is None else [step]
+
+
+_STR, _MAP, _SEQ, _VALUE = (_CORE + t for t in ("str", "map", "seq", "value"))
+#: What kind of node each collection tag fits (every other accepted tag fits a scalar).
+_TAG_KINDS = {_MAP: "mapping", _SEQ: "list"}
+_NODE_KINDS = {yaml.ScalarNode: "single value", yaml.SequenceNode: "list", yaml.MappingNode: "mapping"}
+#: What PyYAML's constructors raise for a scalar that looks typed but is not (2022-13-45).
+_SCALAR_FAILURES = (ValueError, TypeError, AttributeError, ArithmeticError, LookupError)
+
+
 class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """Safe loader that records line numbers and refuses tags, aliases and deep nesting.
 
-    It builds values itself (no generators, no state carried between nodes) and
-    keeps the path of keys and item numbers to the node being read, so a problem
-    found here names its field as ``measures[2].title``.
+    libyaml composes the nodes; :meth:`construct_document` then builds the values
+    in one pass of its own instead of PyYAML's per-node constructor dispatch (the
+    slow part of reading a large plan).  Values and types are PyYAML's: text is the
+    node's own, other scalars go through SafeConstructor (YAML 1.1 typing).  A
+    problem found here names its field as ``measures[2].title``.  (PyYAML's
+    ``construct_object`` and its map and seq constructors are not used: values are
+    built only through ``get_single_data``, which calls ``construct_document``.)
     """
 
     def __init__(self, stream):
         super().__init__(stream)
-        self._path: list[str] = []
+        text = stream if isinstance(stream, str) else None
+        # An alias needs both an anchor (&a) and a reference to it (*a); a merge key
+        # (<<) or value key (=) is written so or tagged explicitly (every tag starts
+        # with !).  Text with none of these can skip the work of looking for them.
+        self._aliases_possible = text is None or ("&" in text and "*" in text)
+        self._merges_possible = text is None or "<<" in text or "=" in text or "!" in text
 
-    def _field(self) -> str | None:
-        return _join_path(self._path)
+    # -- resolver: libyaml calls these three for every node it composes ----------
 
-    def construct_object(self, node, deep=False):
-        line = node.start_mark.line + 1
-        if node in self.constructed_objects or node in self.recursive_objects:
-            # The same node reached twice is an alias: refusing it defeats
-            # "billion laughs" expansion and keeps data free of shared objects.
-            raise _AliasFound()
-        # every node being built holds this one: they are the collections around it
-        if len(self.recursive_objects) >= MAX_DEPTH and not isinstance(node, yaml.ScalarNode):
-            raise _Refused(line, None, f"nesting deeper than {MAX_DEPTH} levels")
-        tag = _CORE + "str" if node.tag == _CORE + "value" else node.tag  # a bare "=" is text
-        if tag not in _ACCEPTED_TAGS:
-            short = tag.replace(_CORE, "!!") if tag else "?"
-            raise _Refused(line, self._field(), f"YAML tags such as !!python/object are not accepted: found {short}")
-        self.recursive_objects[node] = None
-        try:
-            data = self.yaml_constructors[tag](self, node)
-        except (ValueError, TypeError, AttributeError, ArithmeticError, LookupError):
-            if not isinstance(node, yaml.ScalarNode):
-                raise
-            # Looks like a date or number but is none (2022-13-45, 5,000 digits, "!!int "):
-            # keep the text, and the field's own check says what is wrong with it.
-            data = node.value
-        del self.recursive_objects[node]
-        self.constructed_objects[node] = data
-        return data
+    def resolve(self, kind, value, implicit):
+        """PyYAML's ``resolve`` (no path resolvers), with the regexps to try for a
+        plain scalar looked up by its first character in one table."""
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self._implicit.get(value[:1], self._wildcard):
+                    if regexp.match(value):
+                        return tag
+            return self.DEFAULT_SCALAR_TAG
+        return self.DEFAULT_SEQUENCE_TAG if kind is yaml.SequenceNode else self.DEFAULT_MAPPING_TAG
 
-    def construct_yaml_map(self, node):
-        data = LineDict()
-        data.line = node.start_mark.line + 1
-        data.lines = {}
-        self.flatten_mapping(node)
-        for key_node, value_node in node.value:
-            key_line = key_node.start_mark.line + 1
-            key = self.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(key, (str, int)):
-                raise _Refused(key_line, self._field(), f"a key must be plain text, found {_kind(key)}"
-                               if isinstance(key_node, yaml.ScalarNode) else "a key must be plain text, not a list or mapping")
-            self._path.append(_key_text(key))
+    def descend_resolver(self, current_node, current_index):
+        """Nothing to do: this loader has no path resolvers."""
+
+    def ascend_resolver(self):
+        """Nothing to do: this loader has no path resolvers."""
+
+    # -- constructor ----------------------------------------------------------------
+
+    def construct_document(self, node):
+        """The value of the document ``node``: LineDicts, LineLists and scalars.
+
+        Refuses (in this order, for each node) a node reached twice (an alias),
+        a list or mapping nested more than MAX_DEPTH deep, a tag outside
+        _ACCEPTED_TAGS, a key that is not text or a number, and a duplicate key.
+        A scalar whose constructor fails keeps its text."""
+        constructors = self.yaml_constructors
+        flatten = self.flatten_mapping if self._merges_possible else None
+        seen: set = set()
+        check_aliases = self._aliases_possible
+        ScalarNode = yaml.ScalarNode
+
+        def build(node, depth):
+            """The value of ``node``, which has ``depth`` lists and mappings around it."""
+            if check_aliases:
+                # The same node reached twice is an alias: refusing it defeats
+                # "billion laughs" expansion and keeps data free of shared objects.
+                if node in seen:
+                    raise _AliasFound()
+                seen.add(node)
+            tag = node.tag
+            scalar = node.__class__ is ScalarNode
+            if scalar and tag == _STR:          # most of a plan: its text
+                return node.value
+            if not scalar and depth >= MAX_DEPTH:
+                raise _Refused(node.start_mark.line + 1, None, f"nesting deeper than {MAX_DEPTH} levels")
+            if tag == _VALUE:                   # a bare "=" is text
+                tag = _STR
+            if tag not in _ACCEPTED_TAGS:
+                short = tag.replace(_CORE, "!!") if tag else "?"
+                raise _RefusedHere(node.start_mark.line + 1,
+                                   f"YAML tags such as !!python/object are not accepted: found {short}")
+            kind = _NODE_KINDS[node.__class__]
+            if _TAG_KINDS.get(tag, "single value") != kind:  # "!!seq {a: 1}", "!!int [1]", "!!map x"
+                raise _RefusedHere(node.start_mark.line + 1,
+                                   f"the tag {tag.replace(_CORE, '!!')} does not fit a {kind}: delete the tag")
             try:
+                if tag == _MAP:
+                    return build_map(node, depth)
+                if tag == _SEQ:
+                    return build_seq(node, depth)
+                return constructors[tag](self, node)
+            except _SCALAR_FAILURES:
+                if not scalar:
+                    raise
+                # Looks like a date or number but is none (2022-13-45, 5,000 digits, "!!int "):
+                # keep the text, and the field's own check says what is wrong with it.
+                return node.value
+
+        def build_map(node, depth):
+            data = LineDict()
+            data.line = node.start_mark.line + 1
+            data.lines = lines = {}
+            if flatten:
+                flatten(node)                   # merge keys (<<) and value keys (=)
+            depth += 1
+            for key_node, value_node in node.value:
+                if key_node.__class__ is ScalarNode:
+                    key = build(key_node, depth)
+                    if not isinstance(key, (str, int)):
+                        raise _RefusedHere(key_node.start_mark.line + 1,
+                                           f"a key must be plain text, found {_kind(key)}")
+                else:
+                    raise _RefusedHere(key_node.start_mark.line + 1,
+                                       "a key must be plain text, not a list or mapping")
                 if key in data:
-                    raise _Refused(key_line, self._field(), f"duplicate key (first at line {data.lines[key]})")
-                data[key] = self.construct_object(value_node)
-            finally:
-                self._path.pop()
-            data.lines[key] = value_node.start_mark.line + 1
-        return data
+                    raise _RefusedHere(key_node.start_mark.line + 1,
+                                       f"duplicate key (first at line {lines[key]})", _key_text(key))
+                try:
+                    data[key] = build(value_node, depth)
+                except _RefusedHere as exc:
+                    exc.steps.append(_key_text(key))
+                    raise
+                lines[key] = value_node.start_mark.line + 1
+            return data
 
-    def construct_yaml_seq(self, node):
-        data = LineList()
-        data.line = node.start_mark.line + 1
-        data.lines = [child.start_mark.line + 1 for child in node.value]
-        for i, child in enumerate(node.value, 1):
-            self._path.append(f"[{i}]")
-            try:
-                data.append(self.construct_object(child))
-            finally:
-                self._path.pop()
-        return data
+        def build_seq(node, depth):
+            data = LineList()
+            data.line = node.start_mark.line + 1
+            data.lines = [child.start_mark.line + 1 for child in node.value]
+            depth += 1
+            append = data.append
+            for i, child in enumerate(node.value, 1):
+                try:
+                    append(build(child, depth))
+                except _RefusedHere as exc:
+                    exc.steps.append(f"[{i}]")
+                    raise
+            return data
+
+        try:
+            return build(node, 0)
+        except _RefusedHere as exc:
+            raise _Refused(exc.args[0], _join_path(exc.steps[::-1]), exc.args[1]) from None
 
 
-_LineLoader.add_constructor(_CORE + "map", _LineLoader.construct_yaml_map)
-_LineLoader.add_constructor(_CORE + "seq", _LineLoader.construct_yaml_seq)
+# For resolve(): the implicit resolvers PyYAML tries for a plain scalar, by its first character.
+_LineLoader._wildcard = tuple(_LineLoader.yaml_implicit_resolvers.get(None, []))
+_LineLoader._implicit = {first: tuple(resolvers) + _LineLoader._wildcard
+                         for first, resolvers in _LineLoader.yaml_implicit_resolvers.items() if first is not None}
+assert not _LineLoader.yaml_path_resolvers, "resolve() above does not apply path resolvers"
 
 
 def read_yaml(path: str | os.PathLike, display: str | None = None) -> Any:
@@ -167,8 +253,8 @@ def read_yaml(path: str | os.PathLike, display: str | None = None) -> Any:
 #: Characters YAML text may not hold raw: controls (YAML refuses them), and the
 #: line breaks NEL, LS and PS, which YAML counts as new lines and editors do not.
 _RAW_REFUSED = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
-#: Indentation and block indicators at the start of a line (after \n or a bare \r).
-_BLOCK_LEAD = re.compile(r"(?:^|(?<=\r))[ \t]*(?:(?:---|[-?:])[ \t]+)*", re.M)
+#: Indentation and block indicators at the start of a line.
+_BLOCK_LEAD = re.compile(r"[ \t]*(?:(?:---|[-?:])[ \t]+)*")
 #: Above this bound on nesting, the event stream is checked before values are built.
 _NESTING_CHECK_ABOVE = 1000
 
@@ -178,7 +264,8 @@ def _nesting_bound(text: str) -> int:
 
     Every level of flow nesting needs a [ or {; every two levels of block nesting
     at least one more column of indentation or indicators on their line."""
-    block = max(map(len, _BLOCK_LEAD.findall(text)), default=0)
+    lines = text.replace("\r", "\n").split("\n")   # a line starts after \n or \r
+    block = max(map(len, map(itemgetter(0), map(_BLOCK_LEAD.match, lines))))
     return text.count("[") + text.count("{") + 2 * block + 2
 
 

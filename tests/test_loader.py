@@ -1,10 +1,12 @@
 """The loader: the shipped data loads; broken input gives located problems."""
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from policykg import loader
 from policykg.errors import DataError
@@ -142,3 +144,88 @@ def test_membership_cycle_detected(tmp_path):
 def test_missing_file():
     lines = _problems("/nonexistent/plan.yaml")
     assert lines == ["/nonexistent/plan.yaml: no such file or folder"]
+
+
+# --------------------------------------------------------------------------- YAML values and lines
+
+
+def _assert_as_pyyaml(value, node, expected, where="$"):
+    """``value`` (from parse_yaml) equals PyYAML's ``expected`` with the same types, and
+    every LineDict / LineList carries the lines of ``node`` (PyYAML's composed tree)."""
+    if isinstance(node, yaml.MappingNode):
+        assert type(value) is loader.LineDict and type(expected) is dict, where
+        assert list(value) == list(expected), where
+        assert value.line == node.start_mark.line + 1, where
+        assert value.lines == {k: v.start_mark.line + 1 for (_, v), k in zip(node.value, expected)}, where
+        for (_, child), key in zip(node.value, expected):
+            _assert_as_pyyaml(value[key], child, expected[key], f"{where}.{key}")
+    elif isinstance(node, yaml.SequenceNode):
+        assert type(value) is loader.LineList and type(expected) is list, where
+        assert value.line == node.start_mark.line + 1, where
+        assert value.lines == [child.start_mark.line + 1 for child in node.value], where
+        assert len(value) == len(expected) == len(node.value), where
+        for i, (item, child, want) in enumerate(zip(value, node.value, expected)):
+            _assert_as_pyyaml(item, child, want, f"{where}[{i}]")
+    else:
+        assert type(value) is type(expected) and value == expected, (where, value, expected)
+
+
+def _shipped_yaml() -> list[Path]:
+    tests = ROOT / "tests" / "data"
+    return sorted([*DATA.glob("*.yaml"), *(tests / "bad" / "_good").glob("*.yaml"), *(tests / "hostile").glob("*.yaml")])
+
+
+@pytest.mark.parametrize("path", _shipped_yaml(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_yaml_values_and_lines_are_pyyamls(path):
+    """The loader's own construction gives PyYAML's values and types, and the line of
+    every mapping value and list item (these files hold no duplicate keys or merges)."""
+    text = path.read_text(encoding="utf-8-sig")
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    _assert_as_pyyaml(loader.parse_yaml(path.read_bytes(), str(path)), yaml.compose(text, Loader=base),
+                      yaml.load(text, Loader=base))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a: {<<: {b: 1}, c: 2}\n", {"a": {"b": 1, "c": 2}}),              # an inline merge key is merged
+    ("a: {<<: [{b: 1}, {c: 2}]}\n", {"a": {"c": 2, "b": 1}}),
+    ("=: 1\nb: =\n", {"=": 1, "b": "="}),                               # a bare "=" is text
+    ("a: !!str 5\nb: !!int '7'\nc: !!map {}\nd: !!seq []\n", {"a": "5", "b": 7, "c": {}, "d": []}),
+    ("d: 2022-13-45\ne: !!int x\nf: 2022-08-04\n", {"d": "2022-13-45", "e": "x", "f": dt.date(2022, 8, 4)}),
+    ("a: R&D *not an alias*\n", {"a": "R&D *not an alias*"}),
+    ("1: a\nno: b\n", {1: "a", False: "b"}),
+])
+def test_yaml_corner_cases(text, expected):
+    def types(value):
+        if isinstance(value, dict):
+            return [(type(k), types(v)) for k, v in value.items()]
+        return [types(v) for v in value] if isinstance(value, list) else type(value)
+
+    value = loader.parse_yaml(text.encode("utf-8"), "x.yaml")
+    assert value == expected
+    assert types(value) == types(expected)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a:\n  - b: 1\n  - b: {c: [1, !x 2]}\n", "x.yaml:3: a[2].b.c[2]: YAML tags such as !!python/object are not accepted: found !x"),
+    ("a:\n  - {b: 1, b: 2}\n", "x.yaml:2: a[1].b: duplicate key (first at line 2)"),
+    ("1: a\ntrue: b\n", "x.yaml:2: True: duplicate key (first at line 1)"),
+    ("a:\n  - {1.5: x}\n", "x.yaml:2: a[1]: a key must be plain text, found a number (1.5)"),
+    ("a: &x {k: v}\nb: {<<: *x}\n", "x.yaml:2: b.<<: YAML anchors and aliases (&, *) are not accepted: write the value out"),
+    ("a: " + "[" * 65 + "]" * 65 + "\n", "x.yaml:1: nesting deeper than 64 levels"),
+])
+def test_yaml_problems_name_their_field(text, message):
+    with pytest.raises(DataError) as info:
+        loader.parse_yaml(text.encode("utf-8"), "x.yaml")
+    assert info.value.lines() == [message]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a: !!seq {b: 1}\n", "f.yaml:1: a: the tag !!seq does not fit a mapping: delete the tag"),
+    ("a:\n  - !!map [b]\n", "f.yaml:2: a[1]: the tag !!map does not fit a list: delete the tag"),
+    ("a: !!int [1]\n", "f.yaml:1: a: the tag !!int does not fit a list: delete the tag"),
+    ("a: !!map ''\n", "f.yaml:1: a: the tag !!map does not fit a single value: delete the tag"),
+])
+def test_a_standard_tag_on_the_wrong_kind_of_value_is_refused(text, message):
+    with pytest.raises(DataError) as err:
+        loader.parse_yaml(text.encode(), "f.yaml")
+    assert str(err.value) == message
