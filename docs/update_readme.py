@@ -38,7 +38,7 @@ EXAMPLES: list[tuple[str, str, int]] = [
     ("plans", "plans", 4),
     ("validate", "validate", 3),
     ("extract", "extract data/source/jincheng-2022-service-plan.txt -o draft.yaml", 4),
-    ("export", "export --format turtle", 12),
+    ("export", "export --format turtle", 22),
     ("export", "export -o responsibility.xlsx", 2),
     ("viz", "viz -o responsibility.html", 2),
 ]

@@ -6,6 +6,9 @@ The public API, for notebooks and other programs (the CLI is a thin layer on it)
     ds = policykg.load()                      # the embedded 2022 Jincheng plan (or a path)
     idx = policykg.open_index()               # compiled index: the named questions, fast
     idx.measures_by_agency(idx.resolve_agency("商务局"))
+    store = policykg.open_store()             # pyoxigraph store of the compiled RDF, for SPARQL
+    policykg.query.rdfstore.query(store, "SELECT ...")   # SPARQL over the union of its graphs
+    policykg.compile_all("plans/")            # index, RDF and store of a folder, each file parsed once
     g = policykg.compile_graph(ds)            # rdflib.Graph under the policykg ontology
     nxg = policykg.to_networkx(g)             # NetworkX view derived from the RDF graph
     policykg.export(ds, "turtle", "plan.ttl")
@@ -29,6 +32,9 @@ _EXPORTS = {
     "open_index": "policykg.query.index",
     "Index": "policykg.query.store",
     "network_stats": "policykg.query.network",
+    "compile_rdf": "policykg.query.rdfstore",
+    "open_store": "policykg.query.rdfstore",
+    "compile_all": "policykg.query.build",
     "compile_graph": "policykg.graph",
     "iter_triples": "policykg.graph",
     "to_networkx": "policykg.graph",

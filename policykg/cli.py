@@ -361,7 +361,7 @@ def export(ctx: typer.Context,
            bom: bool = typer.Option(False, "--bom", help="csv: start with a UTF-8 BOM, for Excel."),
            ) -> None:
     """Export the graph for other systems: Turtle, N-Triples, JSON-LD, GraphML, GEXF, CSV or Excel."""
-    from .exporters import export as run_export, guess_format
+    from .exporters import export as run_export, get_format, guess_format
 
     st = _state(ctx)
     to_stdout = output in (None, "-")
@@ -369,6 +369,10 @@ def export(ctx: typer.Context,
         fmt = None if to_stdout else guess_format(output)
         if fmt is None:
             raise errors.UsageError("say which format with --format (turtle, nt, jsonld, graphml, gexf, csv, xlsx)")
+    name = get_format(fmt).name
+    if name in ("turtle", "nt") and not bom:  # (--bom is refused by the exporter, below)
+        _export_compiled(st, name, None if to_stdout else output, with_ontology)
+        return
     data = run_export(st.dataset(), fmt, None if to_stdout else output, base_iri=st.base_iri,
                       with_ontology=with_ontology, bom=bom)
     if data is not None:
@@ -376,6 +380,40 @@ def export(ctx: typer.Context,
         sys.stdout.flush()
     else:
         typer.echo(f"policykg: wrote {output}", err=True)
+
+
+def _export_compiled(st: State, name: str, output: str | None, with_ontology: bool) -> None:
+    """Turtle or N-Triples written from the compiled chunks (kept fresh plan by plan, like the index):
+    no YAML is read when nothing changed.  Turtle comes graph by graph (shared, documents, links, plans
+    by id), each graph sorted; N-Triples lines are sorted over the whole export."""
+    from .query.rdfstore import compile_rdf
+
+    compiled = compile_rdf(st.data, st.cache_dir, st.base_iri, _progress("compiling"))
+    extra, prefixes = [], None
+    if with_ontology:
+        from .exporters._rdf import ontology_ntriples
+        extra, prefixes = ontology_ntriples()
+
+    def write(stream) -> None:
+        if name == "turtle":
+            compiled.export_turtle(stream, _progress("exporting"), extra, prefixes)
+        else:
+            compiled.export_ntriples(stream, _progress("exporting"), extra)
+
+    if output is None:
+        try:
+            write(sys.stdout.buffer)
+            sys.stdout.flush()
+        except errors.OutputError as exc:
+            if isinstance(exc.__context__, BrokenPipeError):  # the reader left (| head): not an error
+                raise BrokenPipeError() from None
+            raise
+        return
+    from .atomic import atomic_open
+
+    with atomic_open(output, "wb") as stream:
+        write(stream)
+    typer.echo(f"policykg: wrote {output}", err=True)
 
 
 @app.command()

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -252,6 +253,131 @@ def test_export_command(tmp_path):
     assert r.exit_code == 3 and r.stderr.count("\n") == 1
     r = run("export", "-f", "xlsx", ok=False)
     assert r.exit_code == 2
+
+
+@pytest.fixture(scope="module")
+def corpus(make_corpus, tmp_path_factory) -> Path:
+    """Four generated plans, with documents registered by several and links between plans."""
+    return make_corpus(4, tmp_path_factory.mktemp("corpus") / "c4")
+
+
+def compiled_triples(folder) -> set:
+    """The compiled triples, every term as the compiler writes it (positiveInteger, 1800.0 kept)."""
+    import pyoxigraph as ox
+
+    from policykg.graph import iter_triples
+    from policykg.graph.compile import ntriples_line
+
+    text = "".join(map(ntriples_line, iter_triples(loader.load(folder), terms="ntriples")))
+    return parsed(text.encode("utf-8"), ox.RdfFormat.N_TRIPLES)
+
+
+def parsed(data: bytes, fmt) -> set:
+    import pyoxigraph as ox
+
+    return {(str(t.subject), str(t.predicate), str(t.object)) for t in ox.parse(data, format=fmt)}
+
+
+def ontology_triples() -> set:
+    import pyoxigraph as ox
+
+    from policykg.exporters._rdf import ontology_ntriples
+
+    triples, _ = ontology_ntriples()
+    return parsed("".join(f"{s} {p} {o} .\n" for s, p, o in triples).encode("utf-8"), ox.RdfFormat.N_TRIPLES)
+
+
+def test_export_rdf_streams_the_compiled_chunks(corpus, tmp_path, monkeypatch):
+    """Turtle and N-Triples come from the compiled chunks (no Dataset loaded): exactly the compiled triples."""
+    import pyoxigraph as ox
+
+    from policykg.cli import State
+    from policykg.exporters import export as run_export
+
+    expected = compiled_triples(corpus)
+    nt_expected = run_export(loader.load(corpus), "nt")
+
+    def no_dataset(self):
+        raise AssertionError("the RDF export must not load the dataset")
+
+    monkeypatch.setattr(State, "dataset", no_dataset)
+    ttl, nt = tmp_path / "c.ttl", tmp_path / "c.nt"
+    r = run("--data", str(corpus), "export", "-o", str(ttl))
+    assert r.stderr == f"policykg: wrote {ttl}\n"
+    run("--data", str(corpus), "export", "-f", "n-triples", "-o", str(nt))
+    assert parsed(ttl.read_bytes(), ox.RdfFormat.TURTLE) == expected
+    assert parsed(nt.read_bytes(), ox.RdfFormat.N_TRIPLES) == expected
+    assert nt.read_bytes() == nt_expected  # lines sorted over the whole export, as the exporter writes them
+    head, body = ttl.read_text(encoding="utf-8").split("\n\n", 1)  # one header, then the graphs
+    assert head.startswith("@prefix agency: <https://w3id.org/policykg/id/agency/> .\n") and "@prefix" not in body
+    # stdout is the same bytes as the file
+    assert runner.invoke(app, ["--data", str(corpus), "export", "-f", "ttl"]).stdout_bytes == ttl.read_bytes()
+    assert runner.invoke(app, ["--data", str(corpus), "export", "-f", "nt", "-o", "-"]).stdout_bytes == nt_expected
+    if shutil.which("rapper"):
+        for path, syntax in ((ttl, "turtle"), (nt, "ntriples")):
+            done = subprocess.run(["rapper", "-q", "-i", syntax, "-o", "ntriples", str(path)], capture_output=True)
+            assert done.returncode == 0 and not done.stderr, done.stderr
+            assert parsed(done.stdout, ox.RdfFormat.N_TRIPLES) == expected
+
+
+def test_export_rdf_is_byte_stable(corpus, tmp_path, monkeypatch):
+    """Same data, same bytes: twice from one cache, and once more from a cache compiled afresh."""
+    outputs = []
+    for cache in ("a", "a", "b"):
+        monkeypatch.setenv("POLICYKG_CACHE_DIR", str(tmp_path / cache))
+        outputs.append([runner.invoke(app, ["--data", str(corpus), "export", "-f", f]).stdout_bytes
+                        for f in ("turtle", "nt")])
+    assert outputs[0] == outputs[1] == outputs[2] and all(outputs[0])
+
+
+def test_export_rdf_with_ontology(corpus, tmp_path):
+    import pyoxigraph as ox
+
+    expected, ontology = compiled_triples(corpus), ontology_triples()
+    assert len(ontology) > 50 and not ontology <= expected
+    for fmt, oxfmt in (("turtle", ox.RdfFormat.TURTLE), ("nt", ox.RdfFormat.N_TRIPLES)):
+        out = tmp_path / f"o.{fmt}"
+        run("--data", str(corpus), "export", "-f", fmt, "--with-ontology", "-o", str(out))
+        assert parsed(out.read_bytes(), oxfmt) == expected | ontology
+        if fmt == "nt":
+            lines = out.read_bytes().splitlines()
+            assert lines == sorted(set(lines))
+        else:  # one header, declaring the ontology's prefixes too
+            text = out.read_text(encoding="utf-8")
+            head, body = text.split("\n\n", 1)
+            assert "@prefix" not in body and "@prefix owl: <http://www.w3.org/2002/07/owl#> ." in head
+    # the shipped plan: what the exporter writes from the dataset, line for line
+    from policykg.exporters import export as run_export
+
+    r = runner.invoke(app, ["export", "-f", "nt", "--with-ontology"])
+    assert r.exit_code == 0 and r.stdout_bytes == run_export(loader.load(), "nt", with_ontology=True)
+
+
+def test_export_rdf_error_keeps_the_existing_file(corpus, tmp_path, monkeypatch):
+    broken = Path(shutil.copytree(corpus, tmp_path / "broken"))
+    plan = next(p for p in sorted(broken.rglob("*.yaml")) if "role: " in p.read_text(encoding="utf-8"))
+    plan.write_text(plan.read_text(encoding="utf-8").replace("role: ", "role: boss", 1), encoding="utf-8")
+    out = tmp_path / "out.ttl"
+    for fmt in ("turtle", "nt"):
+        out.write_bytes(b"previous\n")
+        r = run("--data", str(broken), "export", "-f", fmt, "-o", str(out), ok=False)
+        assert r.exit_code == 1 and str(plan) in r.stderr and "Traceback" not in r.output
+        assert out.read_bytes() == b"previous\n"
+    # a failure while writing: the previous file stays, no temporary file is left
+    from policykg.errors import OutputError
+    from policykg.query import rdfstore
+
+    def half_then_fail(self, stream, *args, **kwargs):
+        stream.write(b"@prefix pkg: <https://example.org/> .\n" * 1000)
+        raise OutputError("cannot write: disk full")
+
+    monkeypatch.setattr(rdfstore.Compiled, "export_turtle", half_then_fail)
+    r = run("--data", str(corpus), "export", "-f", "turtle", "-o", str(out), ok=False)
+    assert r.exit_code == 3 and r.stderr == "policykg: cannot write: disk full\n"
+    assert out.read_bytes() == b"previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["out.ttl"]
+    r = run("export", "-f", "turtle", "--bom", ok=False)
+    assert r.exit_code == 2 and "byte order mark" in r.stderr
 
 
 def test_viz_command(tmp_path):

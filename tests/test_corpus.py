@@ -9,7 +9,6 @@ a plan is edited or deleted, and after their cache files are damaged.
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import shutil
 import sys

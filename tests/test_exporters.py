@@ -213,6 +213,62 @@ def test_base_iri_option(small_dataset):
     assert via_pyoxigraph(text.encode(), ox.RdfFormat.TURTLE) == triples_of(compile_graph(small_dataset, base))
 
 
+def test_rdf_type_is_a_only_as_predicate(tmp_path):
+    """rdf:type as a subject or an object is written in full: "a" there is not Turtle."""
+    from policykg.exporters._rdf import BASE_PREFIXES, sort_triples
+    from policykg.exporters.turtle import write_table
+
+    rdf_type = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    triples = [(URIRef("https://example.org/x"), rdf_type, URIRef(f"{PKG_IRI}Measure")),
+               (URIRef("https://example.org/x"), URIRef(f"{PKG_IRI}uses"), rdf_type),
+               (rdf_type, URIRef("http://www.w3.org/2000/01/rdf-schema#label"), Literal("type", lang="en"))]
+    buffer = io.BytesIO()
+    write_table(sort_triples(triples), dict(BASE_PREFIXES), buffer)
+    text = buffer.getvalue().decode("utf-8")
+    assert "\n    a pkg:Measure" in text and f"pkg:uses <{rdf_type}>" in text
+    assert "@prefix rdf:" not in text  # rdf:type alone needs no rdf: prefix
+    assert via_pyoxigraph(buffer.getvalue(), ox.RdfFormat.TURTLE) == set(triples)
+    if RAPPER:
+        path = tmp_path / "type.ttl"
+        path.write_bytes(buffer.getvalue())
+        assert via_rapper(path, "turtle") == set(triples)
+
+
+def test_one_writer_reads_back(tricky_dataset):
+    """graph.turtle writes the exporter's Turtle; its reader gives back the N-Triples terms it was given."""
+    from policykg.graph.compile import iter_triples
+    from policykg.graph.turtle import Expander, Shortener, ntriples_blocks, prefix_lines, turtle_chunk
+    from policykg.exporters._rdf import candidate_prefixes
+
+    triples = sorted(set(iter_triples(tricky_dataset, terms="ntriples")))
+    prefixes = candidate_prefixes(DEFAULT_BASE_IRI)
+    short = Shortener(prefixes)
+    body, count = turtle_chunk(reversed(triples + triples[:5]), short)  # any order, duplicates dropped
+    assert count == len(triples)
+    lines = [line for _, block in ntriples_blocks(body.decode("utf-8"), Expander(prefixes))
+             for line in block.splitlines(keepends=True)]
+    assert lines == [f"{s} {p} {o} .\n" for s, p, o in triples]
+    # the exporter is the same writer over the whole table, under the prefixes it used
+    exported = export(tricky_dataset, "turtle")
+    assert exported == prefix_lines(short.used()).encode() + b"\n" + body
+    assert "prov" not in short.used() and "pkg" in short.used()
+
+
+def test_shortener_shortens_only_plain_local_names():
+    from policykg.graph.turtle import Shortener
+
+    short = Shortener({"ex": "https://example.org/", "xsd": "http://www.w3.org/2001/XMLSchema#"})
+    assert short("<https://example.org/a-b_1>") == "ex:a-b_1"
+    for iri in ("<https://example.org/1a>", "<https://example.org/-a>", "<https://example.org/a.b>",
+                "<https://example.org/a%20b>", "<https://example.org/>", "<https://example.org/x/y>",
+                "<https://other.org/a>"):
+        assert short(iri) == iri
+    assert short('"5"^^<http://www.w3.org/2001/XMLSchema#integer>') == '"5"^^xsd:integer'
+    assert short('"a ^^<https://example.org/x>"@en') == '"a ^^<https://example.org/x>"@en'
+    assert short("_:b1") == "_:b1"
+    assert list(short.used()) == ["ex", "xsd"]
+
+
 # --------------------------------------------------------------------------- JSON-LD
 
 

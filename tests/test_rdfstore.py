@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import json
 import os
 import re
 import shutil
@@ -232,8 +231,8 @@ def test_authority_edit_reloads_only_the_shared_graph(corpus, tmp_path, calls):
     assert calls["compile:plan"] == 0 and calls["compile:agencies"] == 1
     assert calls["bulk"] == 0 and {g for g in calls if g.startswith("graph:")} == {"graph:shared"}
     assert expected(corpus) == str_triples(store)
-    assert query(store, f'ASK {{ ?a <http://www.w3.org/2004/02/skos/core#prefLabel> '
-                        f'"Hele Municipal Commerce Bureau"@en }}').boolean
+    assert query(store, 'ASK { ?a <http://www.w3.org/2004/02/skos/core#prefLabel> '
+                        '"Hele Municipal Commerce Bureau"@en }').boolean
 
 
 def test_authority_edit_that_breaks_a_plan_is_refused(corpus, tmp_path):
@@ -432,8 +431,82 @@ def test_turtle_export_reads_in_rapper(corpus_master, tmp_path, master_expected)
 
 def test_ntriples_export_is_the_compiled_graph(corpus_master, tmp_path):
     buffer = io.BytesIO()
-    export_ntriples(buffer, corpus_master, tmp_path)
+    count = export_ntriples(buffer, corpus_master, tmp_path)
     assert str_triples(ox.parse(buffer.getvalue(), format=ox.RdfFormat.N_TRIPLES)) == exact_expected(corpus_master)
+    lines = buffer.getvalue().split(b"\n")
+    assert lines[-1] == b"" and lines[:-1] == sorted(set(lines[:-1])) and count == len(lines) - 1
+
+
+def test_ntriples_export_is_the_exporters_byte_for_byte(corpus_master, tmp_path):
+    """Merged from the chunks, the lines are those the N-Triples exporter writes from the YAML: same bytes."""
+    from policykg.exporters import export
+
+    buffer = io.BytesIO()
+    compile_rdf(corpus_master, tmp_path).export_ntriples(buffer)
+    assert buffer.getvalue() == export(load(corpus_master), "nt")
+
+
+EXTRA_PREFIXES = {"ex": "https://example.org/ns#", "pkg": "https://example.org/not-pkg#",
+                  "other": "https://w3id.org/policykg/ontology#", "unused": "https://example.org/unused/"}
+EXTRA = [("<https://example.org/ns#Thing>", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>",
+          "<https://w3id.org/policykg/ontology#Class>"),
+         ("<https://example.org/ns#Thing>", "<https://example.org/ns#label>", '"thing"@en'),
+         ("<https://w3id.org/policykg/ontology#Measure>", "<https://example.org/ns#seeAlso>", "_:b0")]
+
+
+def test_exports_with_extra_triples(corpus_master, tmp_path):
+    """Extra triples (the CLI's --with-ontology) join the export, their prefixes in the one header."""
+    compiled = compile_rdf(corpus_master, tmp_path)
+    ttl, nt = io.BytesIO(), io.BytesIO()
+    count = compiled.export_turtle(ttl, extra=EXTRA, extra_prefixes=EXTRA_PREFIXES)
+    assert count == compiled.triples() + len(EXTRA)
+    text = ttl.getvalue().decode("utf-8")
+    head, body = text.split("\n\n", 1)
+    assert "@prefix ex: <https://example.org/ns#> ." in head.splitlines()
+    assert "@prefix" not in body and "unused" not in head and "not-pkg" not in head and "other:" not in head
+    assert "ex:Thing\n    a pkg:Class ;\n    ex:label \"thing\"@en ." in body  # clashing names left out
+    wanted = exact_expected(corpus_master) + str_triples(ox.parse("".join(f"{s} {p} {o} .\n" for s, p, o in EXTRA),
+                                                                  format=ox.RdfFormat.N_TRIPLES))
+    got = ox.parse(ttl.getvalue(), format=ox.RdfFormat.TURTLE)
+    assert Counter(t for t in str_triples(got) if not t[2].startswith("_:")) == \
+        Counter(t for t in wanted if not t[2].startswith("_:"))
+    compiled.export_ntriples(nt, extra=EXTRA + EXTRA[:1])  # a duplicate is written once
+    lines = nt.getvalue().decode("utf-8").splitlines()
+    assert lines == sorted(set(lines)) and len(lines) == compiled.triples() + len(EXTRA)
+    assert "<https://example.org/ns#Thing> <https://example.org/ns#label> \"thing\"@en ." in lines
+    assert "<https://w3id.org/policykg/ontology#Measure> <https://example.org/ns#seeAlso> _:b0 ." in lines
+
+
+def test_merge_blocks_merges_sorted_runs_opening_each_when_reached():
+    from policykg.graph.turtle import merge_blocks, triple_blocks
+
+    opened = []
+
+    def run(name, triples):
+        rows = sorted(triples)
+
+        def blocks():
+            opened.append(name)
+            return triple_blocks(rows)
+        return rows[0][0], blocks
+
+    a = run("a", [("<a1>", "<p>", '"x"'), ("<a1>", "<q>", '"y"'), ("<z9>", "<p>", '"last"')])
+    b = run("b", [("<m1>", "<p>", '"m"'), ("<m2>", "<p>", '"m"')])
+    c = run("c", [("<a1>", "<p>", '"x"'), ("<a1>", "<p>", '"w"'), ("<m3>", "<p>", '"m"')])  # shares a subject with a
+    d = run("d", [("<y1>", "<p>", '"y"')])
+    merged = merge_blocks([d, b, a, c])
+    assert next(merged) == '<a1> <p> "w" .\n<a1> <p> "x" .\n<a1> <q> "y" .\n'  # merged, "x" once
+    assert sorted(opened) == ["a", "c"]  # b and d start later: not read yet
+    rest = "".join(merged)
+    assert opened[2:] == ["b", "d"]
+    assert rest == ('<m1> <p> "m" .\n<m2> <p> "m" .\n<m3> <p> "m" .\n<y1> <p> "y" .\n'
+                    '<z9> <p> "last" .\n')
+    with pytest.raises(ValueError, match="not sorted"):
+        list(merge_blocks([("<b>", lambda: iter([("<b>", "<b> <p> <o> .\n"), ("<a>", "<a> <p> <o> .\n")]))]))
+    with pytest.raises(ValueError, match="starts at"):
+        list(merge_blocks([("<a>", lambda: iter([("<b>", "<b> <p> <o> .\n")]))]))
+
+
 
 
 def test_exports_are_byte_stable_whatever_the_history(corpus, tmp_path):

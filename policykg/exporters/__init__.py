@@ -53,7 +53,7 @@ class Options:
 #: Every export format by name, in the order help texts list them.
 FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("turtle", ".ttl", "text/turtle",
-           "RDF Turtle, sorted and byte-stable (the same data gives the same file)", "turtle", rdf=True),
+           "RDF Turtle, sorted (graph by graph from the compiled data) and byte-stable: the same data gives the same file", "turtle", rdf=True),
     Format("nt", ".nt", "application/n-triples", "RDF N-Triples, one triple a line, lines sorted",
            "ntriples", rdf=True),
     Format("jsonld", ".jsonld", "application/ld+json",

@@ -83,6 +83,21 @@ def ontology_graph() -> Graph:
     return graph
 
 
+def ontology_ntriples() -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+    """The ontology's triples in N-Triples form, sorted and distinct, and every prefix they may use.
+
+    The same triples, in the same terms, as :func:`rdf_triples` adds ``with_ontology``:
+    for writers that take N-Triples-form terms, such as the exports of the
+    compiled chunks (:meth:`policykg.query.rdfstore.Compiled.export_turtle`).
+    """
+    graph = ontology_graph()
+    prefixes = dict(BASE_PREFIXES)
+    _add_prefixes(prefixes, graph)
+    table = sort_triples(graph)
+    terms = table.terms
+    return [(terms[s], terms[p], terms[o]) for s, p, o in table], prefixes
+
+
 def candidate_prefixes(base_iri: str) -> dict[str, str]:
     """Every prefix a policykg RDF file may use: the vocabularies' and those compile_graph binds for the data."""
     prefixes = dict(BASE_PREFIXES)

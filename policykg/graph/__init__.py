@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from .compile import DEFAULT_BASE_IRI, check_base_iri, compile_graph, iter_triples
 from .shapes import validate_shapes
+from .turtle import Shortener, prefix_lines, turtle_chunk, write_body
 
 if TYPE_CHECKING:
     from .nxview import co_responsibility, to_networkx
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_BASE_IRI", "check_base_iri", "compile_graph", "iter_triples",
     "to_networkx", "co_responsibility", "validate_shapes",
+    "Shortener", "prefix_lines", "turtle_chunk", "write_body",
 ]
 
 

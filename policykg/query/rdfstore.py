@@ -39,7 +39,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
@@ -135,11 +134,6 @@ def _version() -> str:
 
 # --------------------------------------------------------------------------- Turtle chunks
 
-# A local name every Turtle parser reads the same: letters, digits, _ and -, not first a digit or -.
-_PLAIN_LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-_RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
-
-
 def turtle_prefixes(base_iri: str | None = None) -> dict[str, str]:
     """The prefixes every chunk is written with, declared once at the top of a Turtle export."""
     from ..ontology import PREFIXES
@@ -151,61 +145,30 @@ def turtle_prefixes(base_iri: str | None = None) -> dict[str, str]:
     return dict(sorted(prefixes.items()))
 
 
-def _header(base: str) -> bytes:
-    return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in turtle_prefixes(base).items()).encode()
+def _header(base: str, prefixes: Mapping[str, str] | None = None) -> bytes:
+    """The prefix lines of :func:`turtle_prefixes` (or of ``prefixes``), that chunks are read under."""
+    from ..graph.turtle import prefix_lines  # imported on use: policykg.graph imports rdflib
+
+    return prefix_lines(turtle_prefixes(base) if prefixes is None else prefixes).encode()
 
 
-class _Shortener:
-    """N-Triples terms as Turtle writes them: prefixed names where plain, ``a`` for rdf:type."""
+def _Shortener(base: str):
+    """The chunks' :class:`policykg.graph.turtle.Shortener`: the prefixes of :func:`turtle_prefixes`."""
+    from ..graph.turtle import Shortener
 
-    def __init__(self, base: str):
-        self.by_namespace = {ns: p for p, ns in turtle_prefixes(base).items()}
-        self.cache: dict[str, str] = {}
-
-    def _name(self, iri: str) -> str | None:
-        cut = max(iri.rfind("#"), iri.rfind("/")) + 1
-        prefix = self.by_namespace.get(iri[:cut]) if cut else None
-        return f"{prefix}:{iri[cut:]}" if prefix and _PLAIN_LOCAL.match(iri[cut:]) else None
-
-    def __call__(self, term: str) -> str:
-        short = self.cache.get(term)
-        if short is not None:
-            return short
-        short = term
-        if term.startswith("<"):
-            short = self._name(term[1:-1]) or term
-        elif term.endswith(">"):  # a typed literal: shorten its datatype
-            cut = term.rfind('"^^<') + 3
-            name = self._name(term[cut + 1:-1])
-            if name:
-                short = term[:cut] + name
-        if len(term) <= 200:  # IRIs and short literals repeat; bodies of text do not
-            self.cache[term] = short
-        return short
+    return Shortener(turtle_prefixes(base))
 
 
-def _turtle(triples: Iterable[tuple[str, str, str]], short: _Shortener) -> tuple[bytes, int]:
-    """Turtle of N-Triples-form triples, in N-Triples line order, without prefix lines; and the count.
+def _turtle(triples: Iterable[tuple[str, str, str]], short) -> tuple[bytes, int]:
+    """A chunk: Turtle of N-Triples-form triples in N-Triples line order, without prefix lines; and the count.
 
-    Subject blocks end with `` .`` and are separated by a blank line, so chunks
-    join with a blank line into one document.
+    Written by :func:`policykg.graph.turtle.turtle_chunk`: subject blocks end with
+    `` .`` and are separated by a blank line, so chunks join with a blank line
+    into one document.
     """
-    rows = sorted(set(triples))
-    out: list[str] = []
-    last_s = last_p = None
-    for s, p, o in rows:
-        if s != last_s:
-            if last_s is not None:
-                out.append(" .\n\n")
-            out.append(f"{short(s)}\n    {'a' if p == _RDF_TYPE else short(p)} {short(o)}")
-        elif p != last_p:
-            out.append(f" ;\n    {'a' if p == _RDF_TYPE else short(p)} {short(o)}")
-        else:
-            out.append(f" ,\n        {short(o)}")
-        last_s, last_p = s, p
-    if rows:
-        out.append(" .\n")
-    return "".join(out).encode("utf-8"), len(rows)
+    from ..graph.turtle import turtle_chunk
+
+    return turtle_chunk(triples, short)
 
 
 def _digest(data: bytes) -> str:
@@ -800,29 +763,110 @@ class Compiled:
             if progress:
                 progress(i, len(names), "export")
 
-    def export_turtle(self, out: BinaryIO, progress: Progress | None = None) -> int:
-        """Write every triple as one Turtle document; returns the triple count.
+    def export_turtle(self, out: BinaryIO, progress: Progress | None = None,
+                      extra: Iterable[tuple[str, str, str]] = (),
+                      extra_prefixes: Mapping[str, str] | None = None) -> int:
+        """Write every triple as one Turtle document; returns the number of triples written.
 
         The prefixes of :func:`turtle_prefixes` are declared once; then each graph
         (shared, documents, links, plans by id), triples in N-Triples line order
-        within it.  The same data gives the same bytes.
+        within it.  ``extra`` triples (in N-Triples form: the ontology's, say)
+        follow as one more graph, by the same writer; those of ``extra_prefixes``
+        that shorten one of them are declared in the same header.  The same data
+        gives the same bytes.
         """
-        _write(out, _header(self.base_iri))
+        from ..graph.turtle import Shortener, turtle_chunk
+
+        prefixes = turtle_prefixes(self.base_iri)
+        tail, count = b"", 0
+        extra = list(extra)
+        if extra:
+            more = {p: ns for p, ns in (extra_prefixes or {}).items()
+                    if p not in prefixes and ns not in prefixes.values()}
+            short = Shortener({**prefixes, **more})
+            tail, count = turtle_chunk(extra, short)
+            prefixes = dict(sorted({**prefixes, **short.used()}.items()))
+        _write(out, _header(self.base_iri, prefixes))
         for body in self._bodies(progress):
             _write(out, b"\n" + body)
-        return self.triples()
+        if tail:
+            _write(out, b"\n" + tail)
+        return self.triples() + count
 
-    def export_ntriples(self, out: BinaryIO, progress: Progress | None = None) -> int:
-        """Write every triple as N-Triples (pyoxigraph's writer), graph by graph in the Turtle export's order."""
-        import pyoxigraph as ox
+    def export_ntriples(self, out: BinaryIO, progress: Progress | None = None,
+                        extra: Iterable[tuple[str, str, str]] = ()) -> int:
+        """Write every triple (and ``extra`` ones, in N-Triples form) as N-Triples; returns the line count.
 
-        header = _header(self.base_iri)
-        for body in self._bodies(progress):
-            try:
-                ox.serialize(ox.parse(header + body, format=ox.RdfFormat.TURTLE), out, ox.RdfFormat.N_TRIPLES)
-            except OSError as exc:
-                raise OutputError(f"cannot write: {exc.strerror or exc}") from None
-        return self.triples()
+        Lines are sorted (as ``LC_ALL=C sort`` orders them), each once, in the
+        compiler's exact terms: what :func:`policykg.exporters.export` writes as
+        ``nt`` for the same data, byte for byte.  The chunks, each in line order
+        already, are merged a subject at a time (:func:`policykg.graph.turtle.merge_blocks`);
+        a graph is read only when the merge reaches its first subject, so memory
+        stays near that of the largest graph, not of the whole export.
+        """
+        from ..graph.turtle import Expander, merge_blocks, ntriples_blocks, triple_blocks
+
+        db = self.db
+        expand = Expander(turtle_prefixes(self.base_iri))
+        names = _graph_order(db)
+        rows = sorted(set(extra))
+        total, opened = len(names) + bool(rows), [0]
+
+        def first_subject(blob: bytes | None) -> str | None:
+            """The first subject of a compressed chunk, decompressing no more than its first line."""
+            if not blob:
+                return None
+            reader = zlib.decompressobj()
+            head = reader.decompress(blob, 4096)
+            while b"\n" not in head and reader.unconsumed_tail:
+                head += reader.decompress(reader.unconsumed_tail, 4096)
+            line = head.split(b"\n", 1)[0]
+            return expand(line.decode("utf-8")) if line else None
+
+        def reached() -> None:
+            opened[0] += 1
+            if progress:
+                progress(opened[0], total, "export")
+
+        def graph_blocks(name: str) -> Iterator[tuple[str, str]]:
+            reached()
+            return ntriples_blocks(_chunk(db, name).decode("utf-8"), expand)
+
+        def document_blocks() -> Iterator[tuple[str, str]]:
+            reached()
+            for (ttl,) in db.execute("SELECT ttl FROM documents ORDER BY subject"):
+                yield from ntriples_blocks(zlib.decompress(ttl).decode("utf-8"), expand)
+
+        def extra_blocks() -> Iterator[tuple[str, str]]:
+            reached()
+            return triple_blocks(rows)
+
+        runs = []
+        for name in names:
+            if name == "documents":
+                row = db.execute("SELECT ttl FROM documents ORDER BY subject LIMIT 1").fetchone()
+                runs.append((first_subject(row and row[0]), document_blocks))
+            else:
+                row = db.execute("SELECT ttl FROM graphs WHERE name = ?", (name,)).fetchone()
+                runs.append((first_subject(row and row[0]), lambda name=name: graph_blocks(name)))
+        if rows:
+            runs.append((rows[0][0], extra_blocks))
+        count, pieces, size = 0, [], 0
+        for block in merge_blocks(runs):
+            pieces.append(block)
+            size += len(block)
+            if size >= 1 << 20:
+                text = "".join(pieces)
+                count += text.count("\n")
+                _write(out, text.encode("utf-8"))
+                pieces.clear()
+                size = 0
+        text = "".join(pieces)
+        count += text.count("\n")
+        _write(out, text.encode("utf-8"))
+        if progress and opened[0] < total:
+            progress(total, total, "export")
+        return count
 
     def to_rdflib(self, plans: Iterable[str] | None = None):
         """An :class:`rdflib.Graph` of everything, or of some plans, for code written against rdflib's API.
