@@ -34,7 +34,7 @@ from ..names import AgencyResolver
 from ..ontology import EFFECTIVE_ROLE_TERMS, PKG, PREFIXES, ROLE_TERMS
 from ..roles import RAW_ROLES
 from .sparql import IRI, LocalEngine, RemoteEngine
-from .store import ROLE_FILTERS, check_role_filter, sort_agency_summary
+from .store import ROLE_FILTERS, Questions, check_role_filter, sort_agency_summary
 
 __all__ = ["SparqlIndex", "open_endpoint", "ROLE_FILTERS", "DATA_PATTERN"]
 
@@ -78,8 +78,8 @@ def _num(value: str | None) -> int | float | None:
     return int(f) if f.is_integer() else f
 
 
-class SparqlIndex:
-    """The questions of ``Index``, asked of a SPARQL engine (LocalEngine or RemoteEngine)."""
+class SparqlIndex(Questions):
+    """The questions (:class:`~policykg.query.store.Questions`), asked of a SPARQL engine (LocalEngine or RemoteEngine)."""
 
     def __init__(self, engine, source: Any = None):
         self.engine = engine
@@ -109,13 +109,11 @@ class SparqlIndex:
     # ------------------------------------------------------------------ cached facts
     @property
     def agencies_by_id(self) -> dict[str, dict[str, Any]]:
-        """Agency records keyed by id, with the index's columns (aliases and members as JSON text)."""
         if self._agencies is None:
             self._load_agencies()
         return self._agencies
 
     def agency(self, aid: str) -> dict[str, Any] | None:
-        """One agency's record (as in ``agencies_by_id``), or None if there is none with that id."""
         return self.agencies_by_id.get(aid)
 
     def _load_agencies(self) -> None:
@@ -175,10 +173,6 @@ class SparqlIndex:
                 (r["id"], [r["name"], r["full_name"] or "", r["name_en"], *json.loads(r["aliases"])])
                 for r in self.agencies_by_id.values())
         return self._resolver
-
-    def resolve_agency(self, text: str) -> str:
-        """The agency id that ``text`` names (id, name, alias, English, partial)."""
-        return self.resolver().resolve(text)
 
     def _plan_list(self) -> list[dict[str, Any]]:
         if self._plans is None:
@@ -264,7 +258,6 @@ class SparqlIndex:
 
     # ------------------------------------------------------------------ lookup
     def plan_ids(self, plan: str | None = None, issuer: str | None = None, year: int | None = None) -> list[str]:
-        """Plans to answer from, filtered by id or number, issuer and year."""
         issuer_id = self.resolve_agency(issuer) if issuer else None
         ids = [p["id"] for p in self._plan_list()
                if (not plan or plan in (p["id"], p["number"]))
@@ -277,12 +270,6 @@ class SparqlIndex:
     # ------------------------------------------------------------------ questions
     def measures_by_agency(self, agency_id: str, role: str = "lead", direct: bool = False,
                            plans: list[str] | None = None) -> list[dict[str, Any]]:
-        """Measures in which the agency has ``role`` (lead / support / any), in measure order.
-
-        Duties that fall to the agency as a member of a collective come with
-        ``via`` = the collective's id, unless ``direct``; a measure naming the
-        agency itself is listed once, as a direct duty.
-        """
         check_role_filter(role)
         self._plan_list()
         iri = self._agency_iri.get(agency_id)
@@ -318,7 +305,6 @@ class SparqlIndex:
         return list(out.values())
 
     def agency_summary(self, plans: list[str] | None = None, sort: str = "total") -> list[dict[str, Any]]:
-        """Every agency with its lead / support / total counts (direct duties)."""
         counts: dict[str, dict[str, int]] = {}
         for r in self._select(f"""SELECT ?agency ?effective (COUNT(*) AS ?n) WHERE {{
               ?m pkg:assignment ?x . ?x pkg:agency ?agency ; pkg:effectiveRole ?effective .
@@ -334,7 +320,6 @@ class SparqlIndex:
         return sort_agency_summary(out, sort)
 
     def agency_profile(self, agency_id: str, plans: list[str] | None = None, top: int = 10) -> dict[str, Any]:
-        """One agency: names, kind, memberships, measures by role, closest partners."""
         r = self.agencies_by_id[agency_id]
         by_role: dict[str, list[dict[str, Any]]] = {"lead": [], "support": []}
         for row in self.measures_by_agency(agency_id, "any", plans=plans):
@@ -382,7 +367,6 @@ class SparqlIndex:
         return found[0]
 
     def measure(self, number: int, plan: str | None = None) -> dict[str, Any]:
-        """One measure in full."""
         m, p = self._find_measure(number, plan)
         head = self._select("""SELECT ?number ?title ?title_en ?body ?bracket ?sector ?tf WHERE {
               ?m pkg:measureNumber ?number ; dcterms:title ?title, ?title_en .
@@ -456,7 +440,6 @@ class SparqlIndex:
         return [self._target(r) for r in sorted(rows, key=lambda r: int(_tail(r["t"])))]
 
     def search(self, text: str, plans: list[str] | None = None) -> list[dict[str, Any]]:
-        """Measures whose title or body (zh) or English title contains ``text``, case-insensitively."""
         needle = text.strip()
         if not needle:
             raise UsageError("search text is empty")
@@ -490,7 +473,6 @@ class SparqlIndex:
         return out
 
     def targets(self, agency_id: str | None = None, plans: list[str] | None = None) -> list[dict[str, Any]]:
-        """Every quantitative target with its measure, responsible agencies and deadline."""
         # Three plain queries joined here: Oxigraph plans one query joining them badly (seconds, not ms).
         rows = self._select(f"""SELECT * WHERE {{
               ?owner pkg:target ?t . ?owner eli:is_part_of? ?p . ?p a pkg:Plan .
@@ -524,7 +506,6 @@ class SparqlIndex:
         return out
 
     def documents(self, plans: list[str] | None = None) -> list[dict[str, Any]]:
-        """The referenced documents, each with the plans and measures that cite it."""
         links = []
         for r in self._select(f"""SELECT ?owner ?rel ?d ?p ?number WHERE {{
               ?owner ?rel ?d . VALUES ?rel {{ {_RELATIONS_VALUES} }}
@@ -543,7 +524,6 @@ class SparqlIndex:
         return list(out.values())
 
     def plans(self) -> list[dict[str, Any]]:
-        """The plans in the data with their measure counts."""
         counts = {r["p"]: int(r["n"]) for r in self._select("""SELECT ?p (COUNT(?m) AS ?n) WHERE {
               ?m a pkg:Measure ; eli:is_part_of ?p . ?p a pkg:Plan .
             } GROUP BY ?p""")}
@@ -552,7 +532,6 @@ class SparqlIndex:
                 for p in self._plan_list()]
 
     def assignment_pairs(self, plans: list[str] | None = None) -> list[tuple[str, str]]:
-        """(measure key, agency id) for every assignment: the input of network figures."""
         rows = self._select("""SELECT ?p ?number ?agency ?position WHERE {
               ?m pkg:assignment ?x ; pkg:measureNumber ?number ; eli:is_part_of ?p . ?p a pkg:Plan .
               ?x pkg:agency ?agency ; pkg:position ?position .

@@ -40,6 +40,92 @@ def sort_agency_summary(rows: list[dict[str, Any]], sort: str) -> list[dict[str,
     return sorted(rows, key=SUMMARY_SORT[sort])
 
 
+class Questions:
+    """The named questions policykg answers, whatever holds the data.
+
+    :class:`Index` asks the compiled SQLite index; :class:`policykg.query.sparql_questions.SparqlIndex`
+    asks a SPARQL engine (the in-process store or a team's server).  Both give the
+    same answers in the same shapes: plain JSON-ready data (dicts, lists, str,
+    int, None).  ``plans`` arguments restrict an answer to those plan ids (see
+    :meth:`plan_ids`); None means every plan.
+    """
+
+    source: Any = None
+
+    def close(self) -> None:
+        """Release the connection or engine."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ lookup
+    @property
+    def agencies_by_id(self) -> dict[str, Any]:
+        """Every agency's record keyed by id: id, name, name_en, full_name, kind, aliases and members (JSON text), note."""
+        raise NotImplementedError
+
+    def agency(self, aid: str) -> Any:
+        """One agency's record (as in :attr:`agencies_by_id`), or None if there is none with that id."""
+        raise NotImplementedError
+
+    def resolver(self) -> AgencyResolver:
+        """The rules that turn what people type into agency ids, over this data's names."""
+        raise NotImplementedError
+
+    def resolve_agency(self, text: str) -> str:
+        """The agency id that ``text`` names (id, name, alias, English, partial); UsageError if none or several."""
+        return self.resolver().resolve(text)
+
+    def plan_ids(self, plan: str | None = None, issuer: str | None = None, year: int | None = None) -> list[str]:
+        """Plans to answer from, filtered by id or number, issuer and year; UsageError for an unknown plan."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ questions
+    def measures_by_agency(self, agency_id: str, role: str = "lead", direct: bool = False,
+                           plans: list[str] | None = None) -> list[dict[str, Any]]:
+        """Measures in which the agency has ``role`` (lead / support / any), in measure order.
+
+        Duties that fall to the agency as a member of a collective come with
+        ``via`` = the collective's id, unless ``direct``; a measure naming the
+        agency itself is listed once, as a direct duty.
+        """
+        raise NotImplementedError
+
+    def agency_summary(self, plans: list[str] | None = None, sort: str = "total") -> list[dict[str, Any]]:
+        """Every agency with its lead / support / total counts (direct duties), in a :data:`SUMMARY_SORT` order."""
+        raise NotImplementedError
+
+    def agency_profile(self, agency_id: str, plans: list[str] | None = None, top: int = 10) -> dict[str, Any]:
+        """One agency: names, kind, memberships, measures by role, closest partners."""
+        raise NotImplementedError
+
+    def measure(self, number: int, plan: str | None = None) -> dict[str, Any]:
+        """One measure in full; UnknownMeasure if there is none with that number, UsageError if several plans have one and ``plan`` does not choose."""
+        raise NotImplementedError
+
+    def search(self, text: str, plans: list[str] | None = None) -> list[dict[str, Any]]:
+        """Measures whose title or body (zh) or English title contains ``text``, case-insensitively."""
+        raise NotImplementedError
+
+    def targets(self, agency_id: str | None = None, plans: list[str] | None = None) -> list[dict[str, Any]]:
+        """Every quantitative target with its measure, responsible agencies and deadline."""
+        raise NotImplementedError
+
+    def documents(self, plans: list[str] | None = None) -> list[dict[str, Any]]:
+        """The referenced documents, each with the plans and measures that cite it."""
+        raise NotImplementedError
+
+    def plans(self) -> list[dict[str, Any]]:
+        """The plans in the data with their measure counts, by date then id."""
+        raise NotImplementedError
+
+    def assignment_pairs(self, plans: list[str] | None = None) -> list[tuple[str, str]]:
+        """(measure key, agency id) for every assignment: the input of network figures."""
+        raise NotImplementedError
+
+    def sector_counts(self, plans: list[str] | None = None) -> list[dict[str, Any]]:
+        """Measures per sector, most first: the sector's id, name and name_en with ``measures`` (id None: no sector)."""
+        raise NotImplementedError
+
+
 class IndexResolver(AgencyResolver):
     """The resolver's rules over the index's names table: no need to load every name."""
 
@@ -60,8 +146,8 @@ class IndexResolver(AgencyResolver):
         return self._index.agency(aid)["name"]
 
 
-class Index:
-    """A compiled index opened read-only, with the questions people ask of it."""
+class Index(Questions):
+    """The questions (:class:`Questions`) answered from a compiled index opened read-only."""
 
     def __init__(self, db: sqlite3.Connection, source: Path | None = None):
         self.db = db
@@ -81,7 +167,6 @@ class Index:
         return self._agencies
 
     def agency(self, aid: str) -> sqlite3.Row:
-        """One agency's row (cached), without loading every agency."""
         row = self._agency_rows.get(aid)
         if row is None:
             row = self._agency_rows[aid] = self.db.execute("SELECT * FROM agencies WHERE id = ?", (aid,)).fetchone()
@@ -90,12 +175,7 @@ class Index:
     def resolver(self) -> AgencyResolver:
         return IndexResolver(self)
 
-    def resolve_agency(self, text: str) -> str:
-        """The agency id that ``text`` names (id, name, alias, English, partial)."""
-        return self.resolver().resolve(text)
-
     def plan_ids(self, plan: str | None = None, issuer: str | None = None, year: int | None = None) -> list[str]:
-        """Plans to answer from, filtered by id or number, issuer and year."""
         sql, args = "SELECT id FROM plans WHERE 1=1", []
         if plan:
             sql += " AND (id = ? OR number = ?)"
@@ -123,12 +203,6 @@ class Index:
     # ------------------------------------------------------------------ questions
     def measures_by_agency(self, agency_id: str, role: str = "lead", direct: bool = False,
                            plans: list[str] | None = None) -> list[dict[str, Any]]:
-        """Measures in which the agency has ``role`` (lead / support / any), in measure order.
-
-        Duties that fall to the agency as a member of a collective come with
-        ``via`` = the collective's id, unless ``direct``; a measure naming the
-        agency itself is listed once, as a direct duty.
-        """
         check_role_filter(role)
         via_ids = [] if direct else [r[0] for r in self.db.execute(
             "SELECT collective FROM membership WHERE member = ?", (agency_id,))]
@@ -154,7 +228,6 @@ class Index:
         return list(out.values())
 
     def agency_summary(self, plans: list[str] | None = None, sort: str = "total") -> list[dict[str, Any]]:
-        """Every agency with its lead / support / total counts (direct duties)."""
         where, args = self._plan_filter(plans, "plan")
         counts = {r[0]: (r[1], r[2]) for r in self.db.execute(
             "SELECT agency, SUM(effective = 'lead'), SUM(effective = 'support') FROM assignments "
@@ -167,7 +240,6 @@ class Index:
         return sort_agency_summary(out, sort)
 
     def agency_profile(self, agency_id: str, plans: list[str] | None = None, top: int = 10) -> dict[str, Any]:
-        """One agency: names, kind, memberships, measures by role, closest partners."""
         r = self.agency(agency_id)
         members = json.loads(r["members"])
         member_of = [c for (c,) in self.db.execute(
@@ -213,7 +285,6 @@ class Index:
         return "no measures" if not n else f"measures {lo} to {hi}"
 
     def measure(self, number: int, plan: str | None = None) -> dict[str, Any]:
-        """One measure in full."""
         m = self._measure_row(number, plan)
         key = (m["plan"], m["number"])
         sections = {r["id"]: r for r in self.db.execute("SELECT * FROM sections WHERE plan = ?", (m["plan"],))}
@@ -258,7 +329,6 @@ class Index:
             "SELECT * FROM targets WHERE plan = ? AND number IS ? ORDER BY k", (plan, number))]
 
     def search(self, text: str, plans: list[str] | None = None) -> list[dict[str, Any]]:
-        """Measures whose title or body (zh) or English title contains ``text``, case-insensitively."""
         needle = text.strip()
         if not needle:
             raise UsageError("search text is empty")
@@ -274,7 +344,6 @@ class Index:
                  "match": "title" if r["in_title"] else "body"} for r in rows]
 
     def targets(self, agency_id: str | None = None, plans: list[str] | None = None) -> list[dict[str, Any]]:
-        """Every quantitative target with its measure, responsible agencies and deadline."""
         where, args = self._plan_filter(plans, "t.plan")
         rows = self.db.execute(
             "SELECT t.*, m.title, m.title_en FROM targets t LEFT JOIN measures m ON m.plan = t.plan "
@@ -298,7 +367,6 @@ class Index:
         return out
 
     def documents(self, plans: list[str] | None = None) -> list[dict[str, Any]]:
-        """The referenced documents, each with the plans and measures that cite it."""
         where, args = self._plan_filter(plans, "l.plan")
         out: dict[str, dict[str, Any]] = {}
         for r in self.db.execute(
@@ -312,13 +380,11 @@ class Index:
         return list(out.values())
 
     def plans(self) -> list[dict[str, Any]]:
-        """The plans in the index with their measure counts."""
         return [dict(r) for r in self.db.execute(
             "SELECT p.id, p.number, p.title, p.title_en, p.issuer, p.date, p.year, "
             "(SELECT COUNT(*) FROM measures m WHERE m.plan = p.id) AS measures FROM plans p ORDER BY p.seq")]
 
     def assignment_pairs(self, plans: list[str] | None = None) -> list[tuple[str, str]]:
-        """(measure key, agency id) for every assignment: the input of network figures."""
         where, args = self._plan_filter(plans, "plan")
         return [(f"{p}/{n}", a) for p, n, a in self.db.execute(
             f"SELECT plan, number, agency FROM assignments WHERE 1=1{where} ORDER BY plan, number, position", args)]
