@@ -187,7 +187,7 @@ def test_turtle_prefixes_are_the_used_project_ones(shipped_dataset):
     assert "prov" not in declared  # no prov: term in the data
     for prefix in declared:
         assert f"{prefix}:" in text.split("\n\n", 1)[1], f"{prefix} declared but unused"
-    assert "\n    a pkg:Measure" in text  # rdf:type written as "a"
+    assert "\n    a eli:LegalResourceSubdivision ,\n        pkg:Measure" in text  # rdf:type written as "a"
 
 
 def test_ntriples_lines_sorted_and_unique(shipped_dataset):
@@ -585,4 +585,4 @@ def test_unwritable_term_is_a_data_error(small_dataset):
 
 def test_shipped_turtle_has_every_measure(shipped_dataset):
     ttl = export(shipped_dataset, "turtle").decode("utf-8")
-    assert ttl.count("\n    a pkg:Measure ;") == len(shipped_dataset.plans[0].measures) == 66
+    assert ttl.count("\n    a eli:LegalResourceSubdivision ,\n        pkg:Measure ;") == len(shipped_dataset.plans[0].measures) == 66

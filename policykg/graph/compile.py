@@ -20,6 +20,15 @@ under a base IRI that defaults to :data:`DEFAULT_BASE_IRI`
     {base}sector/{sector_id}
     {base}scheme/sectors                             (the sector concept scheme)
 
+Things people look up by type carry, beside their ``pkg:`` class, the standard
+classes it specialises, so that systems without RDFS inference find them with the
+vocabularies they know: plans and referenced documents are ``eli:LegalResource``,
+sections and measures ``eli:LegalResourceSubdivision``, agencies
+``org:Organization`` (task forces also ``org:OrganizationalUnit``), sectors
+``skos:Concept``.  Structural nodes (assignments, targets) carry their ``pkg:``
+class only; the ontology's subclass axioms place them (``prov:Association``,
+``schema:QuantitativeValue``).
+
 An agency's part in a measure follows the PROV qualified-association pattern
 (``pkg:Assignment``, see ``policykg/ontology/policykg.ttl``), with shortcut
 properties beside it: one per raw role as written (``pkg:leadAgency`` 牵头,
@@ -136,6 +145,8 @@ _VOCAB: dict[str, URIRef] = {
     "type": RDF.type,
     "Agency": PKG.Agency, "Collective": PKG.Collective, "TaskForce": PKG.TaskForce, "Sector": PKG.Sector,
     "GBT4754": PKG.GBT4754, "ReferencedDocument": PKG.ReferencedDocument, "Plan": PKG.Plan,
+    "Organization": ORG.Organization, "OrganizationalUnit": ORG.OrganizationalUnit,
+    "LegalResource": ELI.LegalResource, "LegalResourceSubdivision": ELI.LegalResourceSubdivision,
     "Section": PKG.Section, "Measure": PKG.Measure, "Assignment": PKG.Assignment, "Target": PKG.Target,
     "id": PKG.id, "agencyKind": PKG.agencyKind, "fullName": PKG.fullName, "issuerName": PKG.issuerName,
     "level": PKG.level, "year": PKG.year, "noticeTitle": PKG.noticeTitle, "region": PKG.region,
@@ -413,8 +424,11 @@ def _authority_triples(dataset: Dataset, iris: _Iris) -> Iterator:
     for agency in dataset.agencies.values():
         a = iris.agency(agency.id)
         yield a, v.type, v.Agency
+        yield a, v.type, v.Organization
         if agency.kind in _KIND_CLASS:
             yield a, v.type, v[_KIND_CLASS[agency.kind]]
+            if agency.kind == "task_force":
+                yield a, v.type, v.OrganizationalUnit
         yield a, v.id, f.plain(agency.id)
         yield a, v.agencyKind, f.plain(agency.kind)
         yield a, v.prefLabel, f.lang(agency.name, "zh")
@@ -470,6 +484,7 @@ def _document_triples(document: Document, iris: _Iris) -> Iterator:
     v = f.v
     d = iris.document(document.id)
     yield d, v.type, v.ReferencedDocument
+    yield d, v.type, v.LegalResource
     yield d, v.id, f.plain(document.id)
     if document.number:
         yield d, v.identifier, f.plain(document.number)
@@ -499,6 +514,7 @@ def _plan_triples(plan: Plan, iris: _Iris) -> Iterator:
     p_raw = iris.plan_raw(plan.id)
     p = iris.plan(plan.id)
     yield p, v.type, v.Plan
+    yield p, v.type, v.LegalResource
     yield p, v.id, f.plain(plan.id)
     yield p, v.identifier, f.plain(plan.number)
     yield p, v.title, f.lang(plan.title, "zh")
@@ -539,6 +555,7 @@ def _section_triples(plan: Plan, section: Section, iris: _Iris, p, sections: dic
     s = sections[section.id]
     parent = _section_iri(plan, section.parent, iris, sections) if section.parent else p
     yield s, v.type, v.Section
+    yield s, v.type, v.LegalResourceSubdivision
     yield s, v.id, f.plain(f"{plan.id}/{section.id}")
     yield s, v.sectionNumber, f.plain(section.number)
     yield s, v.title, f.lang(section.title, "zh")
@@ -559,6 +576,7 @@ def _measure_triples(plan: Plan, measure: Measure, iris: _Iris, p_raw: str, p, s
     # The loader gives the top-level section and, for measures in a subsection, that subsection.
     section = _section_iri(plan, measure.subsection or measure.section, iris, sections)
     yield m, v.type, v.Measure
+    yield m, v.type, v.LegalResourceSubdivision
     yield m, v.id, f.plain(measure.key)
     yield m, v.measureNumber, f.typed(measure.number, v.xsd_positiveInteger)
     yield m, v.id_local, f.plain(str(measure.number))

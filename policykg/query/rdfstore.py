@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 #: Bump when the chunks or the store layout change: older caches are rebuilt.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: standard types (eli:, org:) stated on instances
 
 #: :data:`policykg.graph.compile.DEFAULT_BASE_IRI`, repeated so that opening a fresh store imports no rdflib.
 DEFAULT_BASE_IRI = "https://w3id.org/policykg/id/"
