@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 from typing import Iterator, Mapping
 
@@ -208,14 +209,24 @@ class Dataset:
                 out.setdefault(d.id, d)
         return out
 
+    @cached_property
+    def _member_of(self) -> dict[str, list[str]]:
+        """Agency id → ids of the collectives listing it directly, in authority-file order."""
+        out: dict[str, list[str]] = {}
+        for a in self.agencies.values():
+            for member in a.members:
+                out.setdefault(member, []).append(a.id)
+        return out
+
     def collectives_of(self, agency_id: str) -> list[str]:
         """Ids of the collectives that list ``agency_id`` as a member (transitively)."""
         out: list[str] = []
+        seen: set[str] = set()
         frontier = [agency_id]
         while frontier:
-            current = frontier.pop()
-            for a in self.agencies.values():
-                if current in a.members and a.id not in out:
-                    out.append(a.id)
-                    frontier.append(a.id)
+            for c in self._member_of.get(frontier.pop(), ()):
+                if c not in seen:
+                    seen.add(c)
+                    out.append(c)
+                    frontier.append(c)
         return out

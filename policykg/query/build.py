@@ -89,9 +89,10 @@ def _build_both(files: list, index_path: Path, db_path: Path, sidecar_path: Path
     from .index import build_index
     from .rdfstore import _build_db, _compile_files, _file_mark, _Sidecar
 
-    results = _compile_files([f.path for f in files], base, workers, progress, keep=True)
+    results = _compile_files([f.path for f in files], base, workers, progress, index_rows=True)
     ds = loader.assemble([pf for pf, _ in results])  # raises DataError before anything is written
-    build_index(files, index_path, parsed=[pf for pf, _ in results], ds=ds)
+    rows = {pf.plan.id: chunk.index_rows for pf, chunk in results if chunk is not None}
+    build_index(files, index_path, parsed=[pf for pf, _ in results], ds=ds, rows=rows)
     _build_db(files, db_path, base, workers, progress, results=results, ds=ds)
     sidecar = _Sidecar(sidecar_path, base)
     sidecar.db = _file_mark(db_path)

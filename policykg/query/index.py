@@ -106,15 +106,16 @@ def _insert_shared(db: sqlite3.Connection, ds) -> None:
         (s.id, s.name, s.name_en, s.broader, json.dumps(list(s.gbt4754))) for s in ds.sectors.values()])
 
 
-def _insert_plan(db: sqlite3.Connection, p) -> None:
-    """One plan's rows (its measures, assignments, documents, links, targets)."""
-    db.executemany("INSERT OR IGNORE INTO documents VALUES (?,?,?,?,?,?,?,?)", [
-        (d.id, d.number, d.title, d.title_en, d.issuer, d.level, d.year, d.note) for d in p.documents])
-    db.execute("INSERT INTO plans VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-               (p.id, p.number, p.title, p.title_en, p.issuer, p.date.isoformat(), p.year, p.region,
-                p.notice_title, p.source, 0))
-    db.executemany("INSERT INTO sections VALUES (?,?,?,?,?,?,?,?)", [
-        (p.id, s.id, s.number, s.title, s.title_en, s.parent, s.sector, s.task_force) for s in p.sections])
+def plan_rows(p) -> tuple[list, ...]:
+    """One plan's rows for the index, table by table, in :data:`_PLAN_TABLES` order.
+
+    Plain tuples of text and numbers: cheap to send from a worker process, so a
+    cold build makes them where it parses (see :func:`policykg.query.build.compile_all`).
+    """
+    documents = [(d.id, d.number, d.title, d.title_en, d.issuer, d.level, d.year, d.note) for d in p.documents]
+    plan = [(p.id, p.number, p.title, p.title_en, p.issuer, p.date.isoformat(), p.year, p.region,
+             p.notice_title, p.source, 0)]
+    sections = [(p.id, s.id, s.number, s.title, s.title_en, s.parent, s.sector, s.task_force) for s in p.sections]
     links = [(p.id, None, d, rel) for rel, ids in (("based_on", p.based_on), ("repeals", p.repeals),
                                                     ("cites", p.cites)) for d in ids]
     targets = [(p.id, None, k, t) for k, t in enumerate(p.targets, 1)]
@@ -125,12 +126,29 @@ def _insert_plan(db: sqlite3.Connection, p) -> None:
         assignments.extend((p.id, m.number, a.agency, a.role, a.position, a.effective) for a in m.assignments)
         links.extend((p.id, m.number, l.document, l.relation) for l in m.documents)
         targets.extend((p.id, m.number, k, t) for k, t in enumerate(m.targets, 1))
-    db.executemany("INSERT INTO measures VALUES (?,?,?,?,?,?,?,?,?,?,?)", measures)
-    db.executemany("INSERT INTO assignments VALUES (?,?,?,?,?,?)", assignments)
-    db.executemany("INSERT INTO doc_links VALUES (?,?,?,?,?)", [(*l, i) for i, l in enumerate(links)])
-    db.executemany("INSERT INTO targets VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", [
+    return (documents, plan, sections, measures, assignments, [(*l, i) for i, l in enumerate(links)], [
         (pl, n, k, t.indicator, t.indicator_en, t.comparator, _dec(t.value), _dec(t.min), _dec(t.max),
          t.unit, t.deadline.isoformat() if t.deadline else None, t.text) for pl, n, k, t in targets])
+
+
+#: The statements :func:`_insert_rows` fills, one per part of :func:`plan_rows`.
+_PLAN_TABLES = ("INSERT OR IGNORE INTO documents VALUES (?,?,?,?,?,?,?,?)",  # the first plan to register one wins
+                "INSERT INTO plans VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO sections VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO measures VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO assignments VALUES (?,?,?,?,?,?)",
+                "INSERT INTO doc_links VALUES (?,?,?,?,?)",
+                "INSERT INTO targets VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+
+
+def _insert_rows(db: sqlite3.Connection, rows: tuple[list, ...]) -> None:
+    for statement, part in zip(_PLAN_TABLES, rows):
+        db.executemany(statement, part)
+
+
+def _insert_plan(db: sqlite3.Connection, p) -> None:
+    """One plan's rows (its measures, assignments, documents, links, targets)."""
+    _insert_rows(db, plan_rows(p))
 
 
 def _delete_plan(db: sqlite3.Connection, plan_id: str) -> None:
@@ -149,11 +167,11 @@ def _dec(value) -> str | None:
     return None if value is None else str(value)
 
 
-def _insert_dataset(db: sqlite3.Connection, ds) -> None:
-    """Flatten a validated model.Dataset into the tables."""
+def _insert_dataset(db: sqlite3.Connection, ds, rows: dict | None = None) -> None:
+    """Flatten a validated model.Dataset into the tables (each plan's rows from ``rows`` where made already)."""
     _insert_shared(db, ds)
-    for p in ds.plans:
-        _insert_plan(db, p)
+    for p in ds.plans:  # in the dataset's order (date, id): the first plan to register a document wins
+        _insert_rows(db, rows[p.id] if rows is not None else plan_rows(p))
     _finish(db)
 
 
@@ -248,11 +266,13 @@ def _build_lock(path: Path):
 
 
 def build_index(files: list[_Input], path: Path, workers: int | None = None, progress=None,
-                parsed: list | None = None, ds=None) -> None:
+                parsed: list | None = None, ds=None, rows: dict | None = None) -> None:
     """Compile every file from scratch into a fresh index at ``path`` (atomic replace).
 
-    ``parsed`` and ``ds``: the loader's reading of ``files`` (whole plans) and the
-    dataset assembled from it, when the caller has them already; else made here.
+    ``parsed`` and ``ds``: the loader's reading of ``files`` and the dataset
+    assembled from it, when the caller has them already; else made here.  With
+    ``rows`` (plan id → :func:`plan_rows`, made where the files were parsed) the
+    plans in them may be stripped to their heads.
     """
     from .. import loader
 
@@ -268,7 +288,7 @@ def build_index(files: list[_Input], path: Path, workers: int | None = None, pro
         try:
             db.executescript(_SCHEMA)
             with db:
-                _insert_dataset(db, ds)
+                _insert_dataset(db, ds, rows)
                 db.executemany("INSERT INTO files VALUES (?,?,?,?,?,?)", [
                     (f.path, f.size, f.mtime_ns, f.digest(), *plan_of[f.path]) for f in files])
                 db.executemany("INSERT INTO meta VALUES (?,?)", [("schema", SCHEMA_VERSION)])

@@ -189,21 +189,23 @@ class _PlanChunk:
     documents: list[tuple]                     # (id, number, hash, triples, ttl compressed)
     agencies: list[str]
     sectors: list[str]
+    index_rows: tuple | None = None            # the plan's rows for the SQLite index, when asked for
 
 
 def _compile_file(job: tuple[str, str, bool]):
     """Parse one input file and, for a valid plan, compile its chunks.  Runs in worker processes.
 
-    Returns the ParsedFile and the :class:`_PlanChunk` (None for other files or
-    files with problems).  Unless ``keep`` (the third item of ``job``) asks for the
-    whole plan (for the index, built from the same parse), the plan is stripped to
-    its head and documents: all the chunk database needs to validate and link;
-    the body travels as the chunk.
+    Returns the ParsedFile, with the plan stripped to its head and documents (all
+    the parent needs to validate and link; the body travels as the chunk), and
+    the :class:`_PlanChunk` (None for other files or files with problems).  With
+    ``index_rows`` (the third item of ``job``) the chunk also carries the plan's
+    rows for the index (:func:`.index.plan_rows`), made here from the same parse:
+    plain tuples cross between processes far faster than the model's objects.
     """
     from .. import loader
     from ..graph.compile import iter_document_triples, iter_plan_triples
 
-    name, base, keep = job
+    name, base, index_rows = job
     pf = loader.parse_file(Path(name))
     if pf.kind != "plan" or pf.plan is None or pf.problems:
         return pf, None
@@ -216,15 +218,18 @@ def _compile_file(job: tuple[str, str, bool]):
     chunk = _PlanChunk(_digest(ttl), count, zlib.compress(ttl, _ZLIB_LEVEL), documents,
                        sorted({r[0] for r in pf.refs.get("agencies", ())}),
                        sorted({r[0] for r in pf.refs.get("sectors", ())}))
-    if not keep:
-        pf.plan = dataclasses.replace(plan, sections=(), measures=(), targets=())
+    if index_rows:
+        from .index import plan_rows
+
+        chunk.index_rows = plan_rows(plan)
+    pf.plan = dataclasses.replace(plan, sections=(), measures=(), targets=())
     return pf, chunk
 
 
 def _compile_files(names: list[str], base: str, workers: int | None, progress: Progress | None,
-                   keep: bool = False) -> list:
+                   index_rows: bool = False) -> list:
     """Every file through :func:`_compile_file`, on every core when there are many."""
-    jobs = [(n, base, keep) for n in names]
+    jobs = [(n, base, index_rows) for n in names]
     workers = workers or os.cpu_count() or 1
     out = []
     if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
