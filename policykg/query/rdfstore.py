@@ -192,6 +192,10 @@ class _PlanChunk:
     index_rows: tuple | None = None            # the plan's rows for the SQLite index, when asked for
 
 
+#: One shortener per base IRI in each worker process: vocabulary and agency terms recur from file to file.
+_SHORTENERS: dict[str, Any] = {}
+
+
 def _compile_file(job: tuple[str, str, bool]):
     """Parse one input file and, for a valid plan, compile its chunks.  Runs in worker processes.
 
@@ -209,7 +213,8 @@ def _compile_file(job: tuple[str, str, bool]):
     pf = loader.parse_file(Path(name))
     if pf.kind != "plan" or pf.plan is None or pf.problems:
         return pf, None
-    plan, short = pf.plan, _Shortener(base)
+    plan = pf.plan
+    short = _SHORTENERS.get(base) or _SHORTENERS.setdefault(base, _Shortener(base))
     ttl, count = _turtle(iter_plan_triples(plan, base, "ntriples"), short)
     documents = []
     for d in plan.documents:
