@@ -28,6 +28,12 @@ def discover(path: str | os.PathLike | None = None) -> list[Path]:
     A folder stands for every YAML file below it (hidden folders skipped); a plan
     file for itself plus the authority and sector files beside it.
     """
+    return [Path(f) for f in discover_names(path)]
+
+
+def discover_names(path: str | os.PathLike | None = None) -> list[str]:
+    """:func:`discover` as path strings: what the query fast path lists on every
+    command, where a Path object per file of a large corpus costs more than the rest."""
     root = Path(path) if path is not None else default_data_dir()
     if root.is_dir():
         found = []
@@ -36,8 +42,8 @@ def discover(path: str | os.PathLike | None = None) -> list[Path]:
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             found.extend(os.path.join(folder, n) for n in names
                          if n.endswith(YAML_SUFFIXES) and not n.startswith("."))
-        return [Path(f) for f in sorted(found)]
+        return sorted(found)
     if not root.exists():
         raise DataError.single(str(root), None, None, "no such file or folder")
     siblings = [root.parent / AUTHORITY_FILE, root.parent / SECTORS_FILE]
-    return [p for p in siblings if p.is_file() and p.resolve() != root.resolve()] + [root]
+    return [str(p) for p in siblings if p.is_file() and p.resolve() != root.resolve()] + [str(root)]

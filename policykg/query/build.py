@@ -50,7 +50,7 @@ def compile_all(data: str | os.PathLike | None = None, cache_dir: str | os.PathL
     naming every problem, when the data is invalid; nothing is written then.
     ``progress(done, total, stage)`` follows the work (stages ``compile`` and ``load``).
     """
-    from ..sources import default_data_dir, discover
+    from ..sources import default_data_dir, discover_names
     from .index import _build_lock, _Input, _open_checked, index_path_for, open_index
     from .rdfstore import _base, _open_db_checked, _paths, _Sidecar, compile_rdf
 
@@ -73,7 +73,7 @@ def compile_all(data: str | os.PathLike | None = None, cache_dir: str | os.PathL
             # the index's lock, then the chunks': the order every holder of both takes
             with _build_lock(index_path), _build_lock(db_path):
                 if cold():  # nobody built either while we waited
-                    files = [_Input(str(p)) for p in discover(source)]
+                    files = [_Input(p) for p in discover_names(source)]
                     _build_both(files, index_path, db_path, sidecar_path, base, workers, progress)
         except (OSError, OutputError):
             pass  # an unwritable cache: the openers below answer from memory

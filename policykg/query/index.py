@@ -375,11 +375,11 @@ def open_index(data: str | os.PathLike | None = None, cache_dir: str | os.PathLi
     Compiled when missing or damaged, updated when input content changed.  Raises
     DataError when the data itself is invalid.
     """
-    from ..sources import default_data_dir, discover
+    from ..sources import default_data_dir, discover_names
     from .store import Index
 
     source = (Path(data) if data is not None else default_data_dir()).absolute()
-    files = [_Input(str(p)) for p in discover(source)]  # absolute: source is
+    files = [_Input(p) for p in discover_names(source)]  # absolute: source is
     path = index_path_for(source, Path(cache_dir) if cache_dir else None)
     db = _open_checked(path)
     if db is not None and _fresh(_stored_files(db), files):

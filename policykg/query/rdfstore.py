@@ -974,12 +974,12 @@ def compile_rdf(data: str | os.PathLike | None = None, cache_dir: str | os.PathL
     changed.  Raises DataError when the data itself is invalid.  An unwritable
     cache folder does not stop anything: the chunks are then compiled in memory.
     """
-    from ..sources import default_data_dir, discover
+    from ..sources import default_data_dir, discover_names
     from .index import _build_lock, _Input
 
     base = _base(base_iri)
     source = (Path(data) if data is not None else default_data_dir()).absolute()
-    files = [_Input(str(p)) for p in discover(source)]  # absolute: source is
+    files = [_Input(p) for p in discover_names(source)]  # absolute: source is
     db_path, folder, sidecar_path = _paths(source, Path(cache_dir) if cache_dir else None, base)
     if _fresh_db(db_path, sidecar_path, base, files):
         return Compiled(source, base, db_path, folder, sidecar_path, files)
