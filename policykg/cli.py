@@ -112,22 +112,36 @@ def _state(ctx: typer.Context) -> State:
     return ctx.obj
 
 
+#: How a library stage (``progress(done, total, stage)``) is named on the bar.
+_STAGES = {"compile": "compiling", "load": "loading the SPARQL store", "export": "exporting"}
+
+
 def _progress(label: str):
-    """A progress callback ``(done, total)`` drawing a bar on a terminal; None in pipes and files."""
+    """A progress callback ``(done, total[, stage])`` drawing a bar on a terminal; None in pipes and files.
+
+    Each stage of long work (compiling files, loading the store, exporting) gets a
+    bar of its own, named after it; a bar goes away when its stage is done.
+    """
     if not sys.stderr.isatty():
         return None
+    from rich.console import Console
     from rich.progress import Progress
 
-    bar = {"progress": None, "task": None}
+    bar: dict[str, Any] = {"progress": None, "task": None, "stage": None}
 
-    def update(done: int, total: int, *_: Any) -> None:
+    def update(done: int, total: int, stage: str | None = None, *_: Any) -> None:
+        if bar["progress"] is not None and stage != bar["stage"]:
+            bar["progress"].stop()
+            bar["progress"] = None
         if bar["progress"] is None:
-            bar["progress"] = Progress(transient=True, console=None)
+            bar["progress"] = Progress(transient=True, console=Console(stderr=True))  # stdout is the answer's
             bar["progress"].start()
-            bar["task"] = bar["progress"].add_task(label, total=total)
+            bar["task"] = bar["progress"].add_task(_STAGES.get(stage, label), total=total)
+            bar["stage"] = stage
         bar["progress"].update(bar["task"], completed=done, total=total)
         if done >= total:
             bar["progress"].stop()
+            bar["progress"] = None
 
     return update
 

@@ -135,3 +135,51 @@ def test_cli_compile_bad_data_is_one_line(corpus, tmp_path):
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("policykg: ") and "broken.yaml:" in lines[0]
+
+
+def _run_with_terminal_stderr(args: list[str], cache: Path, stdout: Path) -> tuple[int, str]:
+    """Run the CLI with stderr on a pseudo-terminal (as in a shell) and stdout into a file."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    env = dict(os.environ, POLICYKG_CACHE_DIR=str(cache), COLUMNS="100")
+    with open(stdout, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "policykg", *args], stdout=out, stderr=slave, env=env,
+                                cwd=Path(__file__).resolve().parent.parent)
+    os.close(slave)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 1 << 16)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    return proc.wait(timeout=120), seen.decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "openpty"), reason="needs a POSIX pseudo-terminal")
+def test_progress_bars_on_a_terminal_never_in_the_output(make_corpus, tmp_path):
+    corpus = make_corpus(20, tmp_path / "c20")  # enough files to compile on every core
+    code, terminal = _run_with_terminal_stderr(["--data", str(corpus), "compile"], tmp_path / "cache",
+                                               tmp_path / "out.txt")
+    assert code == 0
+    assert "compiling" in terminal and "loading the SPARQL store" in terminal  # a bar per stage, on stderr
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8").startswith("compiled 20 plan(s), ")
+    code, terminal = _run_with_terminal_stderr(["--data", str(corpus), "export", "-f", "turtle"],
+                                               tmp_path / "cache2", tmp_path / "out.ttl")
+    assert code == 0 and "compiling" in terminal and "exporting" in terminal
+    assert b"\x1b" not in (tmp_path / "out.ttl").read_bytes()  # no terminal codes in the export
+    # in a pipe, no bar at all
+    result = CliRunner().invoke(app, ["--data", str(corpus), "--cache-dir", str(tmp_path / "cache3"), "compile"])
+    assert result.exit_code == 0 and "\x1b" not in result.stderr and "compiling" not in result.stderr
