@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..errors import UnknownMeasure, UsageError
+from ..errors import UsageError
 from ..model import DOC_RELATIONS
 from ..names import AgencyResolver
 from ..ontology import EFFECTIVE_ROLE_TERMS, PKG, PREFIXES, ROLE_TERMS
@@ -358,13 +358,7 @@ class SparqlIndex(Questions):
               ?m a pkg:Measure ; eli:id_local ?local ; eli:is_part_of ?p . ?p a pkg:Plan .
             }""", local=str(number), **self._plan_binding(plans))
         found = sorted(((r["m"], self._plan(r["p"])) for r in rows), key=lambda x: x[1]["seq"])
-        if not found:
-            raise UnknownMeasure(f"no measure {number}" + (f" in plan {plan}" if plan else "")
-                                 + f" (the data has {self._measure_range(plans)})")
-        if len(found) > 1:
-            raise UsageError(f"measure {number} exists in {len(found)} plans; choose one with --plan "
-                             f"({', '.join(p['id'] for _, p in found[:8])})")
-        return found[0]
+        return self._the_measure(number, plan, plans, found, [p["id"] for _, p in found])
 
     def measure(self, number: int, plan: str | None = None) -> dict[str, Any]:
         m, p = self._find_measure(number, plan)

@@ -78,6 +78,21 @@ class Questions:
         """Plans to answer from, filtered by id or number, issuer and year; UsageError for an unknown plan."""
         raise NotImplementedError
 
+    def _measure_range(self, plans: list[str] | None) -> str:
+        """The measure numbers the data (or ``plans``) holds, for messages: "measures 1 to 66"."""
+        raise NotImplementedError
+
+    def _the_measure(self, number: int, plan: str | None, plans: list[str] | None, found: list, plan_ids: list[str]):
+        """The one of ``found`` (measures numbered ``number``, in plan order; ``plan_ids`` their plans'):
+        UnknownMeasure if there is none, UsageError if several plans have one.  Every backend's rule."""
+        if not found:
+            raise UnknownMeasure(f"no measure {number}" + (f" in plan {plan}" if plan else "")
+                                 + f" (the data has {self._measure_range(plans)})")
+        if len(found) > 1:
+            raise UsageError(f"measure {number} exists in {len(found)} plans; choose one with --plan "
+                             f"({', '.join(plan_ids[:8])})")
+        return found[0]
+
     # ------------------------------------------------------------------ questions
     def measures_by_agency(self, agency_id: str, role: str = "lead", direct: bool = False,
                            plans: list[str] | None = None) -> list[dict[str, Any]]:
@@ -270,13 +285,7 @@ class Index(Questions):
         rows = self.db.execute(
             f"SELECT m.* FROM measures m JOIN plans p ON p.id = m.plan WHERE m.number = ?{where} ORDER BY p.seq",
             [number, *args]).fetchall()
-        if not rows:
-            raise UnknownMeasure(f"no measure {number}" + (f" in plan {plan}" if plan else "")
-                                 + f" (the data has {self._measure_range(plans)})")
-        if len(rows) > 1:
-            raise UsageError(f"measure {number} exists in {len(rows)} plans; choose one with --plan "
-                             f"({', '.join(r['plan'] for r in rows[:8])})")
-        return rows[0]
+        return self._the_measure(number, plan, plans, rows, [r["plan"] for r in rows])
 
     def _measure_range(self, plans: list[str] | None) -> str:
         where, args = self._plan_filter(plans, "plan")
