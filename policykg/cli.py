@@ -25,6 +25,8 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except errors.PolicyKGError as exc:
+            if isinstance(exc, errors.OutputError) and isinstance(exc.__context__, BrokenPipeError):
+                raise typer.Exit(0) from None  # the reader left (| head), seen by a library writer: not an error
             for line in exc.lines():
                 typer.echo(f"policykg: {line}", err=True)
             raise typer.Exit(exc.exit_code) from None
@@ -415,13 +417,8 @@ def _export_compiled(st: State, name: str, output: str | None, with_ontology: bo
             compiled.export_ntriples(stream, _progress("exporting"), extra)
 
     if output is None:
-        try:
-            write(sys.stdout.buffer)
-            sys.stdout.flush()
-        except errors.OutputError as exc:
-            if isinstance(exc.__context__, BrokenPipeError):  # the reader left (| head): not an error
-                raise BrokenPipeError() from None
-            raise
+        write(sys.stdout.buffer)
+        sys.stdout.flush()
         return
     from .atomic import atomic_open
 

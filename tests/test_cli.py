@@ -420,3 +420,18 @@ def test_push_needs_endpoint_and_dry_run_sends_nothing():
 def test_unreachable_endpoint_is_one_line():
     r = run("--endpoint", "http://127.0.0.1:9", "leads", "商务局", ok=False)
     assert r.exit_code == 4 and r.stderr.count("\n") == 1 and "127.0.0.1:9" in r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "nt"])
+def test_export_to_a_reader_that_leaves_early_is_not_an_error(fmt, tmp_path):
+    """`policykg export -f nt | head -1`: the streaming writers meet a closed pipe; exit 0, nothing on stderr."""
+    import os
+    import sys
+
+    env = dict(os.environ, POLICYKG_CACHE_DIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "policykg", "export", "-f", fmt], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=ROOT, env=env)
+    assert proc.stdout.readline().startswith(b"<" if fmt == "nt" else b"@prefix")
+    proc.stdout.close()  # the reader leaves with hundreds of kilobytes still to come
+    assert proc.wait(timeout=120) == 0
+    assert proc.stderr.read() == b""
