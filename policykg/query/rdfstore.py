@@ -152,7 +152,7 @@ def _header(base: str, prefixes: Mapping[str, str] | None = None) -> bytes:
     return prefix_lines(turtle_prefixes(base) if prefixes is None else prefixes).encode()
 
 
-def _Shortener(base: str):
+def _shortener(base: str):
     """The chunks' :class:`policykg.graph.turtle.Shortener`: the prefixes of :func:`turtle_prefixes`."""
     from ..graph.turtle import Shortener
 
@@ -214,7 +214,7 @@ def _compile_file(job: tuple[str, str, bool]):
     if pf.kind != "plan" or pf.plan is None or pf.problems:
         return pf, None
     plan = pf.plan
-    short = _SHORTENERS.get(base) or _SHORTENERS.setdefault(base, _Shortener(base))
+    short = _SHORTENERS.get(base) or _SHORTENERS.setdefault(base, _shortener(base))
     ttl, count = _turtle(iter_plan_triples(plan, base, "ntriples"), short)
     documents = []
     for d in plan.documents:
@@ -292,7 +292,7 @@ def _put_authority(db: sqlite3.Connection, ds, base: str) -> None:
     db.execute("DELETE FROM authority")
     db.executemany("INSERT INTO authority VALUES (?,?)", [(a, "agency") for a in ds.agencies]
                    + [(s, "sector") for s in ds.sectors])
-    _put_graph(db, "shared", *_turtle(iter_authority_triples(ds, base, "ntriples"), _Shortener(base)))
+    _put_graph(db, "shared", *_turtle(iter_authority_triples(ds, base, "ntriples"), _shortener(base)))
 
 
 def _refresh_documents(db: sqlite3.Connection, ids: Iterable[str] | None, base: str) -> None:
@@ -321,7 +321,7 @@ def _refresh_links(db: sqlite3.Connection, base: str) -> None:
 
     documents = list(db.execute("SELECT id, number FROM documents ORDER BY id"))
     plans = list(db.execute("SELECT id, number FROM plans ORDER BY id"))
-    _put_graph(db, "links", *_turtle(iter_link_triples((documents, plans), base, "ntriples"), _Shortener(base)))
+    _put_graph(db, "links", *_turtle(iter_link_triples((documents, plans), base, "ntriples"), _shortener(base)))
 
 
 def _build_db(files: list, path: Path, base: str, workers: int | None, progress: Progress | None,
@@ -914,7 +914,7 @@ class Compiled:
                 f"ON p.id = d.plan WHERE d.plan IN ({marks})) WHERE r = 1 ORDER BY document", plans).fetchall()
             numbers = list(self.db.execute(f"SELECT id, number FROM plans WHERE id IN ({marks})", plans))
             links, _ = _turtle(iter_link_triples(([(d, n) for d, n, _ in rows], numbers), self.base_iri, "ntriples"),
-                               _Shortener(self.base_iri))
+                               _shortener(self.base_iri))
             bodies = [_chunk(self.db, "shared"), *(zlib.decompress(t) for _, _, t in rows), links,
                       *(_chunk(self.db, f"plan/{p}") for p in plans)]
         graph.parse(data=(header + b"\n".join(bodies)).decode("utf-8"), format="turtle")
