@@ -101,7 +101,7 @@ def _private_cache(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def make_corpus():
-    """``make_corpus(n, out)``: a synthetic corpus of ``n`` plans written by bench/make_corpus.py (seed 1)."""
+    """``make_corpus(n, out, seed=1)``: a synthetic corpus of ``n`` plans written by bench/make_corpus.py."""
     import importlib.util
     import sys
 
@@ -110,8 +110,8 @@ def make_corpus():
     sys.modules.setdefault("make_corpus", mod)
     spec.loader.exec_module(mod)
 
-    def make(n: int, out: Path) -> Path:
-        mod.make_corpus(n, 1, out)
+    def make(n: int, out: Path, seed: int = 1) -> Path:
+        mod.make_corpus(n, seed, out)
         return out
 
     return make

@@ -10,7 +10,6 @@ Real processes, real signals: POSIX only.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -49,16 +48,9 @@ def _default_interrupts() -> None:
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
+def corpus(make_corpus, tmp_path_factory) -> Path:
     """A synthetic corpus of 40 plans (bench/make_corpus.py): big enough that an export takes seconds."""
-    module = sys.modules.get("make_corpus")
-    if module is None:
-        spec = importlib.util.spec_from_file_location("make_corpus", ROOT / "bench" / "make_corpus.py")
-        module = sys.modules["make_corpus"] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    out = tmp_path_factory.mktemp("corpus") / "plans"
-    module.make_corpus(40, 7, out)
-    return out
+    return make_corpus(40, tmp_path_factory.mktemp("corpus") / "plans", seed=7)
 
 
 # --------------------------------------------------------------------------- many at once

@@ -8,10 +8,8 @@ a plan is edited or deleted, and after their cache files are damaged.
 """
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
-import sys
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -38,19 +36,9 @@ PREFIXES = ("PREFIX pkg: <https://w3id.org/policykg/ontology#>\n"
             "PREFIX schema: <https://schema.org/>\n")
 
 
-def _make_corpus_module():
-    spec = importlib.util.spec_from_file_location("make_corpus", ROOT / "bench" / "make_corpus.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("make_corpus", mod)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture(scope="module")
-def corpus_master(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("corpus") / "c20"
-    _make_corpus_module().make_corpus(20, 1, out)
-    return out
+def corpus_master(make_corpus, tmp_path_factory) -> Path:
+    return make_corpus(20, tmp_path_factory.mktemp("corpus") / "c20")
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """policykg.query.rdfstore: compiled chunks and the pyoxigraph store, fresh, incremental, damaged, exported."""
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import re
@@ -30,19 +29,10 @@ LEADS = (f"PREFIX pkg: <{PKG_}> PREFIX dcterms: <http://purl.org/dc/terms/> "
          "SELECT ?a ?m ?title WHERE { ?m pkg:ledBy ?a ; dcterms:title ?title FILTER(lang(?title) = 'zh') }")
 
 
-def _make_corpus(n: int, out: Path) -> Path:
-    spec = importlib.util.spec_from_file_location("make_corpus", ROOT / "bench" / "make_corpus.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("make_corpus", mod)
-    spec.loader.exec_module(mod)
-    mod.make_corpus(n, 1, out)
-    return out
-
-
 @pytest.fixture(scope="module")
-def corpus_master(tmp_path_factory) -> Path:
+def corpus_master(make_corpus, tmp_path_factory) -> Path:
     """Ten plans of one city: enough for every path of the store (tests/test_corpus.py runs twenty)."""
-    return _make_corpus(10, tmp_path_factory.mktemp("corpus") / "c10")
+    return make_corpus(10, tmp_path_factory.mktemp("corpus") / "c10")
 
 
 @pytest.fixture(scope="module")
